@@ -1,0 +1,33 @@
+// `startvm lint FILE...`: check profiles on their own (no env overrides), for editors and CI.
+import { readFileSync } from 'node:fs';
+import type { ParsedArgs } from './args.ts';
+import type { FileReport } from '../report/problem.ts';
+import { errorCount } from '../report/problem.ts';
+import { checkProfile } from '../profile/check.ts';
+import { FORMATS, formatReports, type FormatName } from '../report/format.ts';
+import { builtinRegistry } from '../stages/index.ts';
+import { UserError } from '../engine/errors.ts';
+import { useColor } from './session.ts';
+import { version } from './version.ts';
+
+export function lintFiles(files: readonly string[]): FileReport[] {
+  const { catalog } = builtinRegistry();
+  return files.map((file) => {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      return { file, problems: [{ severity: 'error', ruleId: 'io', message: `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, path: '', line: 0, column: 0 }] };
+    }
+    return { file, problems: checkProfile(text, file, { env: {}, catalog }).problems };
+  });
+}
+
+export function lintCommand(args: ParsedArgs, env: NodeJS.ProcessEnv): number {
+  const format = (args.format ?? 'stylish') as FormatName;
+  if (!FORMATS.includes(format)) throw new UserError(`unknown format "${format}" (formats: ${FORMATS.join(', ')})`, 2);
+  if (args.files.length === 0) throw new UserError('lint needs at least one file: startvm lint profile.yaml ...', 2);
+  const reports = lintFiles(args.files);
+  process.stdout.write(formatReports(format, reports, { color: useColor(1, env), version }));
+  return errorCount(reports) > 0 ? 1 : 0;
+}

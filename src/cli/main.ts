@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// startvm's entry point: parse the command line, dispatch, map errors to exit codes.
+import { HELP, parseCommandLine } from './args.ts';
+import { UserError } from '../engine/errors.ts';
+import { version } from './version.ts';
+import schema from '../../schemas/profile.schema.json' with { type: 'json' };
+import { envVariables } from '../profile/env.ts';
+
+async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const args = parseCommandLine(argv);
+  if (args.help) return process.stdout.write(HELP), 0;
+  if (args.version) return process.stdout.write(`${version}\n`), 0;
+  switch (args.command) {
+    case 'schema':
+      process.stdout.write(`${JSON.stringify(schema, null, 2)}\n`);
+      return 0;
+    case 'env':
+      for (const v of envVariables) process.stdout.write(`${v.name.padEnd(20)} ${v.description}\n`);
+      return 0;
+    case 'lint':
+      return (await import('./lint.ts')).lintCommand(args, env);
+    case 'plan':
+      return (await import('./plan.ts')).planCommand(args, env);
+    case 'run':
+      return (await import('./run.ts')).runCommand(args, env);
+  }
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2), process.env);
+} catch (error) {
+  if (error instanceof UserError) {
+    process.stderr.write(`startvm: ${error.message}\n`);
+    process.exitCode = error.exitCode;
+  } else {
+    process.stderr.write(`startvm: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 2;
+  }
+}

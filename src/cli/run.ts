@@ -1,0 +1,32 @@
+// `startvm run`: check everything, run the stages, hand over to the VM.
+import { mkdirSync } from 'node:fs';
+import type { ParsedArgs } from './args.ts';
+import { loadProfileOrExit, makeLogger, runDirOf } from './session.ts';
+import { resolveStages } from '../engine/resolve.ts';
+import { runPipeline } from '../engine/pipeline.ts';
+import { commandRunner } from '../engine/command.ts';
+import { InterruptedError, UserError } from '../engine/errors.ts';
+import { constants } from 'node:os';
+import { savedStateStore } from '../engine/saved-state.ts';
+
+export async function runCommand(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number> {
+  const log = makeLogger(args, env);
+  const { profile, profileDir, registry } = loadProfileOrExit(args, env, log);
+  const stages = await resolveStages(profile, registry, profileDir);
+  const runDir = runDirOf(args, env);
+  try {
+    mkdirSync(runDir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw new UserError(`cannot create run directory ${runDir}: ${(error as Error).message}`, 1);
+  }
+  const store = savedStateStore(runDir, log);
+  try {
+    await runPipeline({ stages, profile, profileDir, runDir, env, log, run: commandRunner, state: store.load(), persist: store });
+  } catch (error) {
+    log.error(error instanceof Error ? error.message : String(error));
+    if (error instanceof InterruptedError) return 128 + (constants.signals[error.signalName as NodeJS.Signals] ?? 15);
+    return 1;
+  }
+  log.warn('the pipeline ended without a hand-over stage (exec-kvm): nothing runs the VM');
+  return 0;
+}

@@ -1,0 +1,128 @@
+// Runs the stages in order with a rollback journal. When a stage fails, or SIGTERM/SIGINT arrives
+// before the hand-over, the stages that ran are rolled back in reverse order (the failing one
+// first, since it may have done part of its work), then the error names the stage and the cause.
+import type { Profile } from '../profile/types.ts';
+import type { CommandRunner } from './command.ts';
+import type { Logger } from './logger.ts';
+import type { ResolvedStage } from './resolve.ts';
+import type { StageContext } from './stage.ts';
+import type { PipelineState } from './state.ts';
+import { InterruptedError, StageError } from './errors.ts';
+
+export interface StatePersistence {
+  save(state: PipelineState): void;
+  clear(): void;
+}
+
+export type Exec = (file: string, args: readonly string[], env: NodeJS.ProcessEnv) => never;
+
+export interface PipelineOptions {
+  stages: readonly ResolvedStage[];
+  profile: Profile;
+  profileDir: string;
+  runDir: string;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  run: CommandRunner;
+  state?: PipelineState;
+  /** Replaces the process; default process.execve. */
+  exec?: Exec;
+  /** Saves state after each stage (for re-entry) and clears it once a rollback has restored everything. */
+  persist?: StatePersistence;
+  signals?: readonly NodeJS.Signals[];
+}
+
+const defaultExec: Exec = (file, args, env) => {
+  const execve = (process as unknown as { execve?: (file: string, args: readonly string[], env: NodeJS.ProcessEnv) => never }).execve;
+  if (typeof execve !== 'function') throw new Error(`this Node.js (${process.version}) has no process.execve: startvm needs Node.js 22.15 or later`);
+  return execve(file, [file, ...args], env);
+};
+
+export async function runPipeline(options: PipelineOptions): Promise<PipelineState> {
+  const { log, exec = defaultExec, persist = { save() {}, clear() {} }, signals = ['SIGTERM', 'SIGINT'] } = options;
+  const state: PipelineState = options.state ?? {};
+  const controller = new AbortController();
+  let received: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (received) return; // already stopping
+    received = signal;
+    log.warn(`received ${signal}: stopping and rolling back`);
+    controller.abort(new Error(`interrupted by ${signal}`));
+  };
+  const removeHandlers = (): void => {
+    for (const signal of signals) process.off(signal, onSignal);
+  };
+  for (const signal of signals) process.on(signal, onSignal);
+
+  const contextFor = (entry: ResolvedStage, signal: AbortSignal = controller.signal): StageContext => ({
+    profile: options.profile,
+    profileDir: options.profileDir,
+    options: entry.options,
+    state,
+    log,
+    run: options.run,
+    runDir: options.runDir,
+    env: options.env,
+    signal,
+    handOver(file, args, env) {
+      log.stage(entry.stage.name, 'done', { detail: `handing over to ${file}` });
+      removeHandlers();
+      return exec(file, args, env);
+    },
+  });
+
+  const journal: ResolvedStage[] = [];
+  let failure: { entry: ResolvedStage; cause: unknown } | undefined;
+  for (const entry of options.stages) {
+    const name = entry.stage.name;
+    if (!entry.enabled) {
+      log.stage(name, 'skipped', { detail: 'switched off' });
+      continue;
+    }
+    if (received) break;
+    log.stage(name, 'start');
+    const started = performance.now();
+    journal.push(entry);
+    try {
+      await entry.stage.apply(contextFor(entry));
+    } catch (cause) {
+      failure = { entry, cause };
+      break;
+    }
+    persist.save(state);
+    log.stage(name, 'done', { ms: Math.round(performance.now() - started) });
+  }
+
+  if (!failure && !received) {
+    removeHandlers();
+    return state;
+  }
+
+  const stopped = failure?.entry.stage.name;
+  if (failure && !received) log.stage(failure.entry.stage.name, 'failed', { detail: failure.cause instanceof Error ? failure.cause.message : String(failure.cause) });
+  // Saved state is the only record of the original configuration: keep it unless everything was restored.
+  if (await rollback(journal.reverse(), contextFor, log)) persist.clear();
+  else persist.save(state);
+  removeHandlers();
+  if (received) throw new InterruptedError(received, stopped);
+  throw new StageError(failure!.entry.stage.name, 'apply', failure!.cause);
+}
+
+async function rollback(entries: readonly ResolvedStage[], contextFor: (entry: ResolvedStage, signal: AbortSignal) => StageContext, log: Logger): Promise<boolean> {
+  // Rollback runs to the end even though the run was aborted: it gets a signal of its own.
+  const signal = new AbortController().signal;
+  let complete = true;
+  for (const entry of entries) {
+    if (!entry.stage.rollback) continue;
+    log.stage(entry.stage.name, 'rollback');
+    try {
+      await entry.stage.rollback(contextFor(entry, signal));
+      log.stage(entry.stage.name, 'rolled-back');
+    } catch (cause) {
+      // Keep going: the other stages' changes must still be undone.
+      complete = false;
+      log.error(`rollback of stage "${entry.stage.name}" failed: ${cause instanceof Error ? cause.message : String(cause)}`, { stage: entry.stage.name });
+    }
+  }
+  return complete;
+}

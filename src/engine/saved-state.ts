@@ -1,0 +1,56 @@
+// State saved in the run directory so that a second start can pick up where the first left off.
+// Kubernetes restarts a container in the same pod network namespace: the bridge is built and the
+// addresses have moved, so the original configuration can only come from here. Docker restarts a
+// container with a fresh namespace but the same filesystem: that state is stale and is ignored.
+import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import type { Logger } from './logger.ts';
+import type { PipelineState } from './state.ts';
+import type { StatePersistence } from './pipeline.ts';
+
+const FILE = 'state.json';
+
+/** Identifies this network namespace on this boot: inode numbers are only unique while it exists. */
+export function namespaceIdentity(): string {
+  const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  const ns = statSync('/proc/self/ns/net');
+  return `${bootId}/${ns.dev}:${ns.ino}`;
+}
+
+interface SavedFile {
+  namespace: string;
+  state: PipelineState;
+}
+
+export interface SavedStateStore extends StatePersistence {
+  /** The saved state when it belongs to this namespace, else an empty one. */
+  load(): PipelineState;
+}
+
+export function savedStateStore(runDir: string, log: Logger, identity: () => string = namespaceIdentity): SavedStateStore {
+  const path = `${runDir}/${FILE}`;
+  return {
+    load() {
+      let saved: SavedFile;
+      try {
+        saved = JSON.parse(readFileSync(path, 'utf8')) as SavedFile;
+      } catch {
+        return {};
+      }
+      if (saved.namespace !== identity()) {
+        log.warn(`ignoring ${path}: it was saved in another network namespace (a restarted container with a new network)`);
+        rmSync(path, { force: true });
+        return {};
+      }
+      log.info(`re-entry: recovered the captured configuration from ${path}`);
+      return { ...saved.state, reentry: true };
+    },
+    save(state) {
+      const body: SavedFile = { namespace: identity(), state };
+      writeFileSync(`${path}.tmp`, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600 });
+      renameSync(`${path}.tmp`, path);
+    },
+    clear() {
+      rmSync(path, { force: true });
+    },
+  };
+}

@@ -1,0 +1,83 @@
+// The iproute2 calls the stages share: one `ip -json -batch` to read, one `ip -batch` to write.
+import type { CommandRunner } from '../engine/command.ts';
+
+export interface IpAddrInfo {
+  family: 'inet' | 'inet6';
+  local: string;
+  prefixlen: number;
+  scope?: string;
+  broadcast?: string;
+}
+
+export interface IpLink {
+  ifindex: number;
+  ifname: string;
+  flags: string[];
+  mtu: number;
+  address?: string;
+  link_type?: string;
+  master?: string;
+  operstate?: string;
+  linkinfo?: { info_kind?: string; info_slave_kind?: string };
+  addr_info?: IpAddrInfo[];
+}
+
+export interface IpRoute {
+  dst: string;
+  gateway?: string;
+  dev?: string;
+  protocol?: string;
+  scope?: string;
+  prefsrc?: string;
+  metric?: number;
+  flags?: string[];
+  type?: string;
+}
+
+export interface NetworkView {
+  links: IpLink[];
+  routes: IpRoute[];
+}
+
+/** Links with their addresses and the main routing table, in one child process. */
+export async function readNetwork(run: CommandRunner, signal?: AbortSignal): Promise<NetworkView> {
+  const { stdout } = await run('ip', ['-json', '-details', '-batch', '-'], { input: 'addr show\nroute show table main\n', signal });
+  const [links, routes] = stdout
+    .split('\n')
+    .filter((line) => line.trim())
+    .map((line) => JSON.parse(line) as unknown[]);
+  return { links: (links ?? []) as IpLink[], routes: (routes ?? []) as IpRoute[] };
+}
+
+/**
+ * Applies iproute2 commands (one per line, without the leading `ip`) in one child process. -force
+ * is not used: the first failing command stops the batch, so a failure leaves a known prefix done.
+ */
+export async function applyBatch(run: CommandRunner, commands: readonly string[], signal?: AbortSignal): Promise<void> {
+  if (commands.length === 0) return;
+  await run('ip', ['-batch', '-'], { input: `${commands.join('\n')}\n`, signal });
+}
+
+/** Runs each command on its own and ignores failures: for rollback, where every step must be tried. */
+export async function applyEach(run: CommandRunner, commands: readonly string[]): Promise<string[]> {
+  const failures: string[] = [];
+  for (const command of commands) {
+    const result = await run('ip', command.split(' '), { allowFailure: true });
+    if (result.exitCode !== 0) failures.push(`ip ${command}: ${result.stderr.trim()}`);
+  }
+  return failures;
+}
+
+export const routeSpec = (route: { dst: string; gateway?: string; onlink?: boolean; scope?: string; src?: string; metric?: number; protocol?: string }, dev: string): string =>
+  [
+    route.dst,
+    route.gateway ? `via ${route.gateway}` : '',
+    `dev ${dev}`,
+    route.onlink ? 'onlink' : '',
+    route.scope && route.scope !== 'global' && !route.gateway ? `scope ${route.scope}` : '',
+    route.src ? `src ${route.src}` : '',
+    route.metric !== undefined ? `metric ${route.metric}` : '',
+    route.protocol && route.protocol !== 'kernel' && route.protocol !== 'boot' ? `proto ${route.protocol}` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');

@@ -1,0 +1,46 @@
+// Processes started as daemons (dnsmasq): found by pid file, checked by name before a signal is
+// sent, so a recycled PID never gets killed by mistake.
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export function readPidFile(path: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
+    return Number.isInteger(pid) && pid > 1 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function processName(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return processName(pid) !== undefined && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+  } catch {
+    return false;
+  }
+};
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. Not our child, so no exit event: poll /proc. */
+export async function stopProcess(pid: number, expectedName: string, graceMs = 2000): Promise<boolean> {
+  if (processName(pid) !== expectedName) return false;
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (alive(pid)) {
+    if (Date.now() > deadline) {
+      process.kill(pid, 'SIGKILL');
+      await sleep(20);
+      if (!alive(pid)) break;
+    }
+    await sleep(10);
+  }
+  return true;
+}

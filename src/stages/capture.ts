@@ -1,0 +1,56 @@
+// capture: records the container's network configuration before anything changes.
+import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { defineStage } from '../engine/stage.ts';
+import type { CaptureOptions } from '../profile/types.ts';
+import type { StageContext } from '../engine/stage.ts';
+import type { CapturedNetwork } from '../net/types.ts';
+import { readNetwork } from '../net/ip.ts';
+import { selectInterfaces } from '../net/capture.ts';
+import { parseResolvConf } from '../net/resolv.ts';
+
+async function readOptional(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw error;
+  }
+}
+
+async function capture(ctx: StageContext<CaptureOptions>): Promise<CapturedNetwork> {
+  const [view, resolvConf, hosts] = await Promise.all([readNetwork(ctx.run, ctx.signal), readOptional(ctx.options.resolvConf), readOptional(ctx.options.hosts)]);
+  const { interfaces, skipped } = selectInterfaces(view, ctx.profile.network.interfaces);
+  if (skipped.length) ctx.log.info(`not handing over: ${skipped.join(', ')}`);
+  return { interfaces, resolver: parseResolvConf(resolvConf), hostname: hostname(), hosts };
+}
+
+export const summary = (captured: CapturedNetwork): string[] => [
+  ...captured.interfaces.map(
+    (i) =>
+      `${i.name}: ${i.ipv4.map((a) => `${a.address}/${a.prefix}`).join(' ')} mac ${i.mac} mtu ${i.mtu}` +
+      (i.routes.length ? `; routes ${i.routes.map((r) => `${r.dst}${r.gateway ? ` via ${r.gateway}` : ''}`).join(', ')}` : ''),
+  ),
+  `dns: ${captured.resolver.nameservers.join(' ') || 'none'}${captured.resolver.search.length ? `; search ${captured.resolver.search.join(' ')}` : ''}; hostname ${captured.hostname}`,
+];
+
+export default defineStage<CaptureOptions>({
+  name: 'capture',
+  description: "record the container's addresses, MACs, MTUs, routes, resolvers and hostname",
+  async apply(ctx) {
+    if (ctx.state.captured) {
+      // Re-entry: the addresses may already have moved; what was saved is the original.
+      ctx.log.info(`using the configuration captured by the previous start: ${summary(ctx.state.captured).join('; ')}`);
+      return;
+    }
+    ctx.state.captured = await capture(ctx);
+    ctx.log.info(`captured ${summary(ctx.state.captured).join('; ')}`);
+  },
+  async rollback(ctx) {
+    delete ctx.state.captured; // reads only; nothing in the namespace to undo
+  },
+  async plan(ctx) {
+    ctx.state.captured = await capture(ctx);
+    return summary(ctx.state.captured).map((line) => `read ${line}`);
+  },
+});

@@ -1,0 +1,70 @@
+// dhcp: a dedicated dnsmasq that hands the VM the container's address, and nothing to anybody else.
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import Mustache from 'mustache';
+import { defineStage, type StageContext } from '../engine/stage.ts';
+import type { DhcpOptions } from '../profile/types.ts';
+import { dnsmasqView, type DnsmasqFiles } from '../net/dnsmasq-view.ts';
+import { readPidFile, stopProcess } from '../net/process.ts';
+import { packagePath } from '../paths.ts';
+
+interface DnsmasqPaths extends DnsmasqFiles {
+  dir: string;
+  confFile: string;
+}
+
+const pathsIn = (runDir: string): DnsmasqPaths => {
+  const dir = `${runDir}/dnsmasq`;
+  return { dir, confFile: `${dir}/dnsmasq.conf`, leaseFile: `${dir}/leases`, pidFile: `${dir}/dnsmasq.pid`, hostsFile: `${dir}/hosts` };
+};
+
+function renderConfig(ctx: StageContext<DhcpOptions>, paths: DnsmasqPaths): string {
+  const { captured, nics } = ctx.state;
+  if (!captured || !nics) throw new Error('the capture, bridge and readdress stages must run first');
+  const templatePath = ctx.options.template ? resolve(ctx.profileDir, ctx.options.template) : packagePath('templates/dnsmasq.conf.mustache');
+  const template = readFileSync(templatePath, 'utf8');
+  // dnsmasq.conf is not HTML: no escaping.
+  return Mustache.render(template, dnsmasqView(captured, nics, ctx.options, paths), {}, { escape: (s: string) => s });
+}
+
+/** Stops a dnsmasq left by an earlier start (re-entry) or by this one (rollback). */
+async function stopDnsmasq(paths: DnsmasqPaths): Promise<void> {
+  const pid = readPidFile(paths.pidFile);
+  if (pid !== undefined) await stopProcess(pid, 'dnsmasq');
+}
+
+export default defineStage<DhcpOptions>({
+  name: 'dhcp',
+  description: "serve the VM the container's address, routes, DNS and hostname with a dedicated dnsmasq",
+  requires: ['capture', 'bridge', 'readdress'],
+  async apply(ctx) {
+    const paths = pathsIn(ctx.runDir);
+    await stopDnsmasq(paths);
+    // A leftover lease would refuse the address to the VM ("leased to <old MAC>"): start clean.
+    rmSync(paths.dir, { recursive: true, force: true });
+    mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+    writeFileSync(paths.hostsFile, ctx.state.captured?.hosts ?? '');
+    const config = renderConfig(ctx, paths);
+    writeFileSync(paths.confFile, config);
+    // dnsmasq daemonises only once it is serving and reports start-up errors through its exit status.
+    const result = await ctx.run(ctx.options.dnsmasq, [`--conf-file=${paths.confFile}`], { allowFailure: true, signal: ctx.signal }).catch((error: Error) => {
+      throw new Error(`cannot start ${ctx.options.dnsmasq}: ${error.message}${/ENOENT/.test(error.message) ? ' (install dnsmasq-base, or set NO_DHCP=true when the network runs DHCP itself)' : ''}`);
+    });
+    if (result.exitCode !== 0) {
+      const reasons: Record<number, string> = { 1: 'configuration', 2: 'network (interface or port)', 3: 'filesystem', 4: 'memory', 5: 'other' };
+      throw new Error(`dnsmasq exited with code ${result.exitCode} (${reasons[result.exitCode] ?? 'unknown'} problem): ${result.stderr.trim() || result.stdout.trim()}`);
+    }
+    const pid = readPidFile(paths.pidFile);
+    ctx.log.info(`dnsmasq ${pid ?? '?'} serving ${ctx.state.nics!.map((n) => `${n.vmMac} on ${n.bridge}`).join(', ')}`);
+  },
+  async rollback(ctx) {
+    const paths = pathsIn(ctx.runDir);
+    await stopDnsmasq(paths);
+    rmSync(paths.dir, { recursive: true, force: true });
+  },
+  async plan(ctx) {
+    const paths = pathsIn(ctx.runDir);
+    if (!ctx.state.nics?.every((n) => n.bridgeAddress)) return [`write ${paths.confFile} and start dnsmasq on the bridges`];
+    return [`write ${paths.confFile}:`, ...renderConfig(ctx, paths).split('\n').filter((l) => l && !l.startsWith('#')).map((l) => `  ${l}`), `start ${ctx.options.dnsmasq} --conf-file=${paths.confFile}`];
+  },
+});

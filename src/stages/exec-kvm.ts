@@ -1,0 +1,25 @@
+// exec-kvm: checks everything that could still fail, then QEMU replaces startvm (same PID: PID 1 in
+// a container). dnsmasq keeps serving; nothing of Node remains.
+import { defineStage } from '../engine/stage.ts';
+import type { ExecKvmOptions } from '../profile/types.ts';
+import { buildQemuCommand, shellQuote } from '../qemu/command.ts';
+import { hostProbes } from '../qemu/probes.ts';
+
+export default defineStage<ExecKvmOptions>({
+  name: 'exec-kvm',
+  description: 'build the QEMU command and exec it as the container main process',
+  after: ['capture', 'bridge', 'readdress', 'dhcp'],
+  last: true,
+  async apply(ctx) {
+    const command = buildQemuCommand({ profile: ctx.profile, nics: ctx.state.nics ?? [], captured: ctx.state.captured, runDir: ctx.runDir, qmp: ctx.options.qmp, probes: hostProbes });
+    for (const note of command.notes) ctx.log.info(note);
+    for (const warning of command.warnings) ctx.log.warn(warning);
+    ctx.log.info(`exec ${command.file} ${shellQuote(command.args)}`);
+    ctx.handOver(command.file, command.args, ctx.env);
+  },
+  async plan(ctx) {
+    const command = buildQemuCommand({ profile: ctx.profile, nics: ctx.state.nics ?? [], captured: ctx.state.captured, runDir: ctx.runDir, qmp: ctx.options.qmp, probes: hostProbes });
+    ctx.state.qemu = { file: command.file, args: command.args };
+    return [...command.notes, ...command.warnings.map((w) => `warning: ${w}`), `exec ${command.file} ${shellQuote(command.args)}`];
+  },
+});
