@@ -17,7 +17,7 @@ export function lintFiles(files: readonly string[]): FileReport[] {
     try {
       text = readFileSync(file, 'utf8');
     } catch (error) {
-      return { file, problems: [{ severity: 'error', ruleId: 'io', message: `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, path: '', line: 0, column: 0 }] };
+      return { file, problems: [{ severity: 'error', ruleId: 'io', message: (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, path: '', line: 0, column: 0 }] };
     }
     return { file, problems: checkProfile(text, file, { env: {}, catalog }).problems };
   });

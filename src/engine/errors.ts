@@ -2,9 +2,11 @@
 
 export class StageError extends Error {
   readonly stage: string;
-  constructor(stage: string, direction: 'apply' | 'rollback' | 'load', cause: unknown) {
+  constructor(stage: string, direction: 'apply' | 'rollback' | 'load' | 'preflight', cause: unknown) {
     const why = cause instanceof Error ? cause.message : String(cause);
-    super(`stage "${stage}" failed${direction === 'apply' ? '' : ` during ${direction}`}: ${why}`, { cause });
+    const message =
+      direction === 'preflight' ? `stage "${stage}" cannot run: ${why}; nothing was changed` : `stage "${stage}" failed${direction === 'apply' ? '' : ` during ${direction}`}: ${why}`;
+    super(message, { cause });
     this.name = 'StageError';
     this.stage = stage;
   }

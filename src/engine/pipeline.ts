@@ -71,6 +71,18 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSta
     },
   });
 
+  // Everything that can be checked without a change is checked before the first change.
+  for (const entry of options.stages) {
+    if (!entry.enabled || !entry.stage.preflight) continue;
+    try {
+      await entry.stage.preflight(contextFor(entry));
+    } catch (cause) {
+      removeHandlers();
+      log.stage(entry.stage.name, 'failed', { detail: `preflight: ${cause instanceof Error ? cause.message : String(cause)}` });
+      throw new StageError(entry.stage.name, 'preflight', cause);
+    }
+  }
+
   const journal: ResolvedStage[] = [];
   let failure: { entry: ResolvedStage; cause: unknown } | undefined;
   for (const entry of options.stages) {

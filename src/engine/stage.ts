@@ -45,6 +45,11 @@ export interface Stage<Options = Record<string, unknown>> {
    * (precompiled); a stage loaded from a module brings its own here.
    */
   readonly optionsSchema?: object;
+  /**
+   * Checks that change nothing (a binary, a device, a file). Runs for every enabled stage before
+   * any stage applies, so that bad input is refused before the namespace is touched.
+   */
+  preflight?(ctx: StageContext<Options>): Promise<void>;
   /** Makes the change. Records in ctx.state whatever rollback needs to restore exactly what it found. */
   apply(ctx: StageContext<Options>): Promise<void>;
   /** Undoes apply. Also called after a failed or interrupted apply, so it must cope with a partial one. */

@@ -4,6 +4,7 @@ import type { DhcpOptions } from '../profile/types.ts';
 import type { CapturedNetwork, PreparedNic, Route } from './types.ts';
 import { contains, netmaskOf, networkOf } from './address.ts';
 import { isLoopback } from './resolv.ts';
+import { hostRecords } from './hosts.ts';
 
 export interface NicView {
   tag: string;
@@ -26,15 +27,17 @@ export interface NicView {
 
 export interface DnsmasqView {
   nics: NicView[];
-  dns: { forward: boolean; upstreams: string[]; hostsFile: string };
+  dns: { forward: boolean; upstreams: string[]; hostRecords: string[] };
   leaseFile: string;
   pidFile: string;
+  logFile: string;
 }
 
 export interface DnsmasqFiles {
   leaseFile: string;
   pidFile: string;
-  hostsFile: string;
+  /** dnsmasq's own log. Not stderr: a daemon holding the caller's stderr pipe would keep it open. */
+  logFile: string;
 }
 
 const HOSTNAME = /^(?=.{1,63}$)[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
@@ -90,5 +93,5 @@ export function dnsmasqView(captured: CapturedNetwork, nics: readonly PreparedNi
       ...((routes) => (routes ? { classlessRoutes: routes } : {}))(classlessRoutes(iface.routes, address, prefix, extra)),
     };
   });
-  return { nics: view, dns: { forward, upstreams, hostsFile: files.hostsFile }, leaseFile: files.leaseFile, pidFile: files.pidFile };
+  return { nics: view, dns: { forward, upstreams, hostRecords: forward ? hostRecords(captured.hosts) : [] }, leaseFile: files.leaseFile, pidFile: files.pidFile, logFile: files.logFile };
 }

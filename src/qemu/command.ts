@@ -34,8 +34,11 @@ export function chooseAccel(accel: Profile['vm']['accel'], probes: HostProbes): 
   return { accel: 'tcg', note: 'accelerator: tcg (auto)', warning: `KVM is not usable (${kvm.reason}): falling back to TCG software emulation, which is much slower` };
 }
 
+/** A value inside a QEMU option list (key=value,...): a comma in it must be doubled. */
+const optionValue = (value: string): string => value.replace(/,/g, ',,');
+
 function diskArgs(disk: Disk, index: number, scsiController: { added: boolean }): string[] {
-  const common = `file=${disk.path},format=${disk.format},cache=${disk.cache}${disk.readonly ? ',readonly=on' : ''}`;
+  const common = `file=${optionValue(disk.path)},format=${disk.format},cache=${disk.cache}${disk.readonly ? ',readonly=on' : ''}`;
   const id = `disk${index}`;
   switch (disk.interface) {
     case 'virtio':
@@ -131,7 +134,7 @@ export function buildQemuCommand(inputs: CommandInputs): QemuCommand {
     // The serial console is the container's stdout; the monitor is reachable through QMP only.
     '-serial', 'stdio',
     '-monitor', 'none',
-    ...(inputs.qmp ? ['-qmp', `unix:${inputs.runDir}/qmp.sock,server=on,wait=off`] : []),
+    ...(inputs.qmp ? ['-qmp', `unix:${optionValue(inputs.runDir)}/qmp.sock,server=on,wait=off`] : []),
     ...vm.disks.flatMap((disk, index) => diskArgs(disk, index, scsi)),
     ...(vm.cdrom ? ['-cdrom', vm.cdrom] : []),
     ...(vm.kernel ? ['-kernel', vm.kernel] : []),

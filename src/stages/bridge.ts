@@ -6,6 +6,7 @@ import type { CapturedNetwork, PreparedNic } from '../net/types.ts';
 import { applyBatch, applyEach, readNetwork, type NetworkView } from '../net/ip.ts';
 import { deriveMac } from '../net/mac.ts';
 import { linkName } from '../net/names.ts';
+import { openReadWrite } from '../qemu/probes.ts';
 
 /** What the bridge stage builds for each interface (pure). */
 export function designNics(captured: CapturedNetwork, options: BridgeOptions, queues: number): PreparedNic[] {
@@ -71,6 +72,11 @@ export default defineStage<BridgeOptions>({
   name: 'bridge',
   description: 'create a bridge per interface with the interface and the VM tap on it',
   requires: ['capture'],
+  async preflight(ctx) {
+    if (ctx.options.vmPorts) return;
+    const tun = openReadWrite('/dev/net/tun');
+    if (!tun.usable) throw new Error(`the VM's taps need ${tun.reason.replace('/dev/net/tun ', '/dev/net/tun, which ')}: run the container with --device /dev/net/tun`);
+  },
   async apply(ctx) {
     const nics = designNics(requireCaptured(ctx), ctx.options, queuesFor(ctx));
     ctx.state.nics = nics;

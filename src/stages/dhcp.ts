@@ -1,5 +1,5 @@
 // dhcp: a dedicated dnsmasq that hands the VM the container's address, and nothing to anybody else.
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import Mustache from 'mustache';
 import { defineStage, type StageContext } from '../engine/stage.ts';
@@ -7,6 +7,7 @@ import type { DhcpOptions } from '../profile/types.ts';
 import { dnsmasqView, type DnsmasqFiles } from '../net/dnsmasq-view.ts';
 import { readPidFile, stopProcess } from '../net/process.ts';
 import { packagePath } from '../paths.ts';
+import { findExecutable } from '../qemu/probes.ts';
 
 interface DnsmasqPaths extends DnsmasqFiles {
   dir: string;
@@ -15,14 +16,13 @@ interface DnsmasqPaths extends DnsmasqFiles {
 
 const pathsIn = (runDir: string): DnsmasqPaths => {
   const dir = `${runDir}/dnsmasq`;
-  return { dir, confFile: `${dir}/dnsmasq.conf`, leaseFile: `${dir}/leases`, pidFile: `${dir}/dnsmasq.pid`, hostsFile: `${dir}/hosts` };
+  return { dir, confFile: `${dir}/dnsmasq.conf`, leaseFile: `${dir}/leases`, pidFile: `${dir}/dnsmasq.pid`, logFile: `${dir}/dnsmasq.log` };
 };
 
 function renderConfig(ctx: StageContext<DhcpOptions>, paths: DnsmasqPaths): string {
   const { captured, nics } = ctx.state;
   if (!captured || !nics) throw new Error('the capture, bridge and readdress stages must run first');
-  const templatePath = ctx.options.template ? resolve(ctx.profileDir, ctx.options.template) : packagePath('templates/dnsmasq.conf.mustache');
-  const template = readFileSync(templatePath, 'utf8');
+  const template = readFileSync(templatePath(ctx), 'utf8');
   // dnsmasq.conf is not HTML: no escaping.
   return Mustache.render(template, dnsmasqView(captured, nics, ctx.options, paths), {}, { escape: (s: string) => s });
 }
@@ -33,23 +33,31 @@ async function stopDnsmasq(paths: DnsmasqPaths): Promise<void> {
   if (pid !== undefined) await stopProcess(pid, 'dnsmasq');
 }
 
+const templatePath = (ctx: StageContext<DhcpOptions>): string =>
+  ctx.options.template ? resolve(ctx.profileDir, ctx.options.template) : packagePath('templates/dnsmasq.conf.mustache');
+
 export default defineStage<DhcpOptions>({
   name: 'dhcp',
   description: "serve the VM the container's address, routes, DNS and hostname with a dedicated dnsmasq",
   requires: ['capture', 'bridge', 'readdress'],
+  async preflight(ctx) {
+    if (!findExecutable(ctx.options.dnsmasq)) throw new Error(`dnsmasq binary "${ctx.options.dnsmasq}" not found: install dnsmasq-base, or set NO_DHCP=true when the network runs DHCP itself`);
+    try {
+      readFileSync(templatePath(ctx), 'utf8');
+    } catch (error) {
+      throw new Error(`cannot read the dnsmasq template ${templatePath(ctx)} (dhcp.options.template): ${(error as NodeJS.ErrnoException).code}`);
+    }
+  },
   async apply(ctx) {
     const paths = pathsIn(ctx.runDir);
     await stopDnsmasq(paths);
     // A leftover lease would refuse the address to the VM ("leased to <old MAC>"): start clean.
     rmSync(paths.dir, { recursive: true, force: true });
     mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
-    writeFileSync(paths.hostsFile, ctx.state.captured?.hosts ?? '');
     const config = renderConfig(ctx, paths);
     writeFileSync(paths.confFile, config);
     // dnsmasq daemonises only once it is serving and reports start-up errors through its exit status.
-    const result = await ctx.run(ctx.options.dnsmasq, [`--conf-file=${paths.confFile}`], { allowFailure: true, signal: ctx.signal }).catch((error: Error) => {
-      throw new Error(`cannot start ${ctx.options.dnsmasq}: ${error.message}${/ENOENT/.test(error.message) ? ' (install dnsmasq-base, or set NO_DHCP=true when the network runs DHCP itself)' : ''}`);
-    });
+    const result = await ctx.run(ctx.options.dnsmasq, [`--conf-file=${paths.confFile}`], { allowFailure: true, signal: ctx.signal });
     if (result.exitCode !== 0) {
       const reasons: Record<number, string> = { 1: 'configuration', 2: 'network (interface or port)', 3: 'filesystem', 4: 'memory', 5: 'other' };
       throw new Error(`dnsmasq exited with code ${result.exitCode} (${reasons[result.exitCode] ?? 'unknown'} problem): ${result.stderr.trim() || result.stdout.trim()}`);

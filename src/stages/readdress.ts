@@ -9,6 +9,7 @@ import { applyBatch, applyEach, readNetwork, routeSpec, type NetworkView } from 
 import { contains, pickLinkLocal, subnetCandidates, toInt } from '../net/address.ts';
 import { deriveMac } from '../net/mac.ts';
 import { toRoute } from '../net/capture.ts';
+import { findExecutable } from '../qemu/probes.ts';
 
 const isConnected = (route: Route): boolean => !route.gateway && route.protocol === 'kernel';
 const hasRoute = (view: NetworkView, dev: string, dst: string): boolean => view.routes.some((r) => r.dev === dev && toRoute(r).dst === dst);
@@ -110,6 +111,9 @@ export default defineStage<ReaddressOptions>({
   name: 'readdress',
   description: 'move the addresses to the VM side and give the bridge a non-conflicting address',
   requires: ['capture', 'bridge'],
+  async preflight(ctx) {
+    if (ctx.options.mode === 'subnet' && !findExecutable('arping')) throw new Error('readdress mode "subnet" probes addresses with arping: install iputils-arping, or use mode "link-local"');
+  },
   async apply(ctx) {
     const commands = await design(ctx, await readNetwork(ctx.run, ctx.signal));
     await applyBatch(ctx.run, commands, ctx.signal);

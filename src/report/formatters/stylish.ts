@@ -9,7 +9,7 @@ export function stylish(reports: readonly FileReport[], color = false): string {
     if (report.problems.length === 0) continue;
     out.push(paint('4', report.file));
     for (const p of report.problems) {
-      const where = p.line > 0 ? `${p.line}:${p.column}` : 'env';
+      const where = p.line > 0 ? `${p.line}:${p.column}` : p.ruleId === 'env' ? 'env' : '-';
       const severity = p.severity === 'error' ? paint('31', 'error') : paint('33', 'warning');
       out.push(`  ${where.padEnd(7)} ${severity}  ${p.message}  ${paint('2', p.ruleId)}`);
     }

@@ -1,0 +1,149 @@
+// Failure before the hand-over leaves the namespace exactly as it was; a restart in the same
+// namespace (Kubernetes) recovers; state from another namespace (Docker restart) is ignored.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { execa } from 'execa';
+import { cleanupAll, createContainer, createHost, createVmPort, ensureTools, ipNs, runDhcpClient, snapshot, type Container } from './harness.ts';
+import { failingStage, hangingStage, networkProfile, runStartvm, startStartvm, waitForFile } from './support.ts';
+
+test.before(async () => {
+  await ensureTools();
+});
+test.after.each(() => cleanupAll());
+
+async function dockerLikeContainer(): Promise<Container> {
+  const host = await createHost();
+  const ctr = await createContainer(host, { address: '172.17.0.2', nameservers: ['127.0.0.11'], search: ['corp.example'] });
+  await createVmPort(ctr);
+  return ctr;
+}
+
+const processesIn = async (ns: string): Promise<string[]> => (await execa('ip', ['netns', 'pids', ns])).stdout.split('\n').filter(Boolean);
+
+const upTo = (last: 'capture' | 'bridge' | 'readdress' | 'dhcp'): string[] => {
+  const all = networkProfile().split('\n');
+  const cut = all.findIndex((line) => line.includes(`stage: ${last}`) || line === `  - ${last}`);
+  const end = last === 'capture' ? cut + 1 : cut + 2;
+  return all.slice(0, end);
+};
+
+for (const stage of ['capture', 'bridge', 'readdress', 'dhcp'] as const) {
+  test(`a stage failing after ${stage}: everything is rolled back, the namespace compares equal`, async () => {
+    const ctr = await dockerLikeContainer();
+    const before = snapshot(ctr);
+    const run = await runStartvm(ctr, `${upTo(stage).join('\n')}\n  - ${failingStage}\n`);
+    assert.is(run.exitCode, 1, run.stderr);
+    assert.match(run.stderr, /stage "announce" failed: announce was told to fail/);
+    assert.equal(snapshot(ctr), before);
+    assert.equal(await processesIn(ctr.ns), [], 'no dnsmasq left');
+    assert.equal(readdirSync(run.runDir), [], 'no stray files, no saved state');
+  });
+}
+
+test('a missing dnsmasq is refused before anything changes, with a clear error', async () => {
+  const ctr = await dockerLikeContainer();
+  const before = snapshot(ctr);
+  const run = await runStartvm(ctr, networkProfile({ dhcp: 'dnsmasq: /nonexistent/dnsmasq' }));
+  assert.is(run.exitCode, 1);
+  assert.match(run.stderr, /stage "dhcp" cannot run: dnsmasq binary "\/nonexistent\/dnsmasq" not found: install dnsmasq-base, or set NO_DHCP=true when the network runs DHCP itself; nothing was changed/);
+  assert.not.match(run.stderr, /\[capture\] start/, 'no stage ran');
+  assert.equal(snapshot(ctr), before);
+  assert.equal(readdirSync(run.runDir), []);
+});
+
+test('dnsmasq refusing its configuration: its exit status is reported and everything rolls back', async () => {
+  const ctr = await dockerLikeContainer();
+  const before = snapshot(ctr);
+  const { writeFileSync, mkdtempSync } = await import('node:fs');
+  const dir = mkdtempSync('/tmp/startvm-badtpl-');
+  writeFileSync(`${dir}/bad.mustache`, 'no-such-dnsmasq-option=1\n');
+  const run = await runStartvm(ctr, networkProfile({ dhcp: `template: ${dir}/bad.mustache` }));
+  assert.is(run.exitCode, 1);
+  assert.match(run.stderr, /dnsmasq exited with code 1 \(configuration problem\)/);
+  assert.equal(snapshot(ctr), before);
+});
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  test(`${signal} mid-pipeline: rolled back, exit 128+n, namespace equal, no dnsmasq`, async () => {
+    const ctr = await dockerLikeContainer();
+    const before = snapshot(ctr);
+    const { child, runDir } = startStartvm(ctr, networkProfile({ stagesAfter: [hangingStage] }));
+    await waitForFile(`${runDir}/hang.ready`);
+    assert.ok((await processesIn(ctr.ns)).length >= 2, 'startvm and dnsmasq are running');
+    child.kill(signal);
+    const result = await child;
+    assert.is(result.exitCode, signal === 'SIGTERM' ? 143 : 130, String(result.stderr));
+    assert.match(String(result.stderr), new RegExp(`interrupted by ${signal} during stage "hang"`));
+    assert.equal(snapshot(ctr), before);
+    assert.equal(await processesIn(ctr.ns), []);
+    assert.equal(readdirSync(runDir), []);
+  });
+}
+
+test('re-entry: after startvm was killed mid-way, a second start in the same namespace reaches the same result without duplicates', async () => {
+  const ctr = await dockerLikeContainer();
+  const first = startStartvm(ctr, networkProfile({ stagesAfter: [hangingStage] }));
+  await waitForFile(`${first.runDir}/hang.ready`);
+  const configured = snapshot(ctr);
+  first.child.kill('SIGKILL'); // no rollback: like a container killed while starting
+  await first.child;
+  // The container's other processes die with it: dnsmasq too.
+  const leftover = Number(readFileSync(`${first.runDir}/dnsmasq/dnsmasq.pid`, 'utf8'));
+  process.kill(leftover, 'SIGKILL');
+  assert.ok(existsSync(`${first.runDir}/state.json`));
+
+  const second = await runStartvm(ctr, networkProfile(), {}, first.runDir);
+  assert.is(second.exitCode, 0, second.stderr);
+  assert.match(second.stderr, /re-entry: recovered the captured configuration/);
+  const after = snapshot(ctr);
+  assert.equal(after.links, configured.links, 'same bridge, ports and MACs');
+  assert.equal(after.addresses, configured.addresses, 'same bridge address, nothing duplicated');
+  assert.equal(after.routes, configured.routes, 'same routes, nothing duplicated');
+
+  const vmNs = (await execa('ip', ['netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0]!).find((n) => n.endsWith('v') || /v[0-9a-z]+$/.test(n));
+  void vmNs;
+  const lease = await runDhcpClient(await vmOf(ctr), 'eth0');
+  assert.is(lease.received?.ip, '172.17.0.2', 'the restarted dnsmasq serves the VM its address (no stale lease)');
+});
+
+test('re-entry while the first dnsmasq still runs: it is replaced, not duplicated', async () => {
+  const ctr = await dockerLikeContainer();
+  const first = await runStartvm(ctr, networkProfile());
+  assert.is(first.exitCode, 0, first.stderr);
+  const second = await runStartvm(ctr, networkProfile(), {}, first.runDir);
+  assert.is(second.exitCode, 0, second.stderr);
+  const dnsmasqs = (await processesIn(ctr.ns)).filter((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'dnsmasq');
+  assert.is(dnsmasqs.length, 1);
+});
+
+test('state saved in another network namespace (Docker restart: new namespace, same filesystem) is ignored', async () => {
+  const host = await createHost();
+  const a = await createContainer(host, { address: '172.17.0.2' });
+  await createVmPort(a);
+  const first = await runStartvm(a, networkProfile());
+  assert.is(first.exitCode, 0, first.stderr);
+
+  const b = await createContainer(host, { address: '172.17.0.3' });
+  const vmB = await createVmPort(b);
+  const runDir = `${first.runDir}-b`;
+  mkdirSync(runDir);
+  copyFileSync(`${first.runDir}/state.json`, `${runDir}/state.json`);
+  const second = await runStartvm(b, networkProfile(), {}, runDir);
+  assert.is(second.exitCode, 0, second.stderr);
+  assert.match(second.stderr, /ignoring .*state\.json: it was saved in another network namespace/);
+  const lease = await runDhcpClient(vmB, 'eth0');
+  assert.is(lease.received?.ip, '172.17.0.3', "B's own address, not A's");
+});
+
+/** The harness's VM namespace for a container's vmport0 (created by dockerLikeContainer). */
+async function vmOf(ctr: Container): Promise<string> {
+  const peer = JSON.parse(await ipNs(ctr.ns, ['-json', '-details', 'link', 'show', 'vmport0']))[0];
+  const nsid = peer.link_netnsid as number;
+  const list = JSON.parse((await execa('ip', ['-json', '-n', ctr.ns, 'netns', 'list-id'])).stdout) as { nsid: number; name?: string }[];
+  const name = list.find((entry) => entry.nsid === nsid)?.name;
+  if (!name) throw new Error('VM namespace of vmport0 not found');
+  return name;
+}
+
+test.run();
