@@ -45,7 +45,7 @@ export const parseGuestLine = (line: string): GuestReport =>
   }));
 
 /** Runs startvm with the guest profile in the container; resolves when the guest says it is ready. */
-export async function bootGuest(ctr: Container, env: NodeJS.ProcessEnv = {}, timeoutMs = 90_000): Promise<BootedGuest> {
+export async function bootGuest(ctr: Container, env: NodeJS.ProcessEnv = {}, timeoutMs = 90_000, echoStderr?: (text: string) => void): Promise<BootedGuest> {
   const runDir = `${mkdtempSync(`${tmpdir()}/startvm-e2e-`)}/run`;
   const child = execInContainer(ctr, process.execPath, [`${root}bin/startvm`, 'run', '--profile', GUEST_PROFILE, '--run-dir', runDir], {
     reject: false,
@@ -69,7 +69,10 @@ export async function bootGuest(ctr: Container, env: NodeJS.ProcessEnv = {}, tim
         }
       }
     });
-    child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+      echoStderr?.(chunk.toString());
+    });
     void child.then((result) => {
       clearTimeout(timer);
       reject(new Error(`startvm/QEMU exited (${result.exitCode}) before the guest was ready\nstdout:\n${out}\nstderr:\n${err}`));
