@@ -6,9 +6,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execa } from 'execa';
 import {
-  cleanupAll, connectContainer, createContainer, createHost, createVmPort, ensureTools, execInNamespace, ipNs, runDhcpClient, startDnsmasq, type Container,
+  cleanupAll, connectContainer, createContainer, createHost, createVmPort, ensureTools, execInContainer, execInNamespace, snapshot, ipNs, runDhcpClient, startDnsmasq, type Container,
 } from './harness.ts';
 import { networkProfile, runStartvm } from './support.ts';
+import { root } from '../helpers/paths.ts';
 
 test.before(async () => {
   await ensureTools();
@@ -201,6 +202,32 @@ test('readdress mode subnet: the bridge takes a free address from the top of the
   // With an address in the subnet the container itself still talks to the network.
   assert.is((await ping(ctr.ns, '172.21.0.1')).exitCode, 0);
   assert.is((await ping(ctr.ns, '172.21.0.2')).exitCode, 0, 'and to its VM');
+});
+
+test('plan reads the container network, prints every step and the QEMU command, and changes nothing', async () => {
+  const host = await createHost();
+  const ctr = await createContainer(host, { address: '172.17.0.2', hostname: 'plan1' });
+  const before = snapshot(ctr);
+  const { writeFileSync, mkdtempSync } = await import('node:fs');
+  const dir = mkdtempSync('/tmp/startvm-plan-');
+  writeFileSync(`${dir}/vmlinuz`, '');
+  writeFileSync(`${dir}/profile.yaml`, `version: 1\nvm: { qemu: /bin/true, accel: tcg, kernel: vmlinuz }\n`);
+  const plan = await execInContainer(ctr, process.execPath, [`${root}bin/startvm`, 'plan', '--profile', `${dir}/profile.yaml`, '--run-dir', `${dir}/run`], { reject: false, env: { NO_COLOR: '1' } });
+  assert.is(plan.exitCode, 0, String(plan.stderr));
+  const out = String(plan.stdout);
+  assert.match(out, /1\. capture\n   - read eth0: 172\.17\.0\.2\/16 mac 02:42:ac:11:00:02 mtu 1500; routes default via 172\.17\.0\.1, 172\.17\.0\.0\/16/);
+  assert.match(out, /   - ip link add br0 type bridge\n/);
+  assert.match(out, /   - ip tuntap add dev tap0 mode tap\n/);
+  assert.match(out, /   - ip addr del 172\.17\.0\.2\/16 dev eth0\n/);
+  assert.match(out, /   - ip addr add 169\.254\.\d+\.\d+\/32 dev br0\n/);
+  assert.match(out, /   - start dnsmasq --conf-file=/);
+  assert.match(out, /   - exec \/bin\/true .*-netdev tap,id=net0,ifname=tap0,script=no,downscript=no -device virtio-net-pci,netdev=net0,mac=02:42:ac:11:00:02,host_mtu=1500/);
+  assert.equal(snapshot(ctr), before);
+  const json = await execInContainer(ctr, process.execPath, [`${root}bin/startvm`, 'plan', '--json', '--profile', `${dir}/profile.yaml`, '--run-dir', `${dir}/run`], { reject: false });
+  const parsed = JSON.parse(String(json.stdout));
+  assert.is(parsed.state.captured.interfaces[0].ipv4[0].address, '172.17.0.2');
+  assert.is(parsed.state.captured.hostname, 'plan1');
+  assert.equal(parsed.state.qemu.args.slice(0, 2), ['-name', 'startvm-plan1']);
 });
 
 test('the dnsmasq config is rendered from the profile\'s own template when one is given', async () => {
