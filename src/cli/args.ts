@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { UserError } from '../engine/errors.ts';
 
-export const COMMANDS = ['run', 'plan', 'lint', 'schema', 'env'] as const;
+export const COMMANDS = ['run', 'plan', 'lint', 'schema', 'env', 'doctor', 'powerdown'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 const OPTIONS = {
@@ -11,6 +11,7 @@ const OPTIONS = {
   'run-dir': { type: 'string' },
   format: { type: 'string', short: 'f' },
   json: { type: 'boolean' },
+  timeout: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -21,6 +22,7 @@ export interface ParsedArgs {
   profile?: string;
   logFormat?: string;
   runDir?: string;
+  timeout?: string;
   format?: string;
   json: boolean;
   help: boolean;
@@ -50,6 +52,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedArgs {
     profile: v.profile,
     logFormat: v['log-format'],
     runDir: v['run-dir'],
+    timeout: v.timeout,
     format: v.format,
     json: v.json ?? false,
     help: v.help ?? false,
@@ -68,13 +71,20 @@ Usage:
                                      check profiles (exit 1 when a problem is found)
   startvm schema                     print the profile JSON Schema
   startvm env                        list the environment variables startvm reads
+  startvm doctor [--profile FILE] [--json]
+                                     check the host for this profile: devices, capabilities,
+                                     programs, Node.js; each problem with its fix (exit 1 on an error)
+  startvm powerdown [--run-dir DIR] [--timeout SECONDS]
+                                     ask the running guest to shut down (ACPI, through QMP) and
+                                     wait for QEMU to exit: use it before stopping the container
 
 Options:
   -p, --profile FILE     profile to use (else $STARTVM_PROFILE, /etc/startvm/profile.yaml, built-in default)
       --log-format F     text (default) or json, for progress lines on stderr
       --run-dir DIR      private run directory (default /run/startvm)
   -f, --format F         lint output format
-      --json             plan: machine-readable output
+      --json             plan, doctor: machine-readable output
+      --timeout S        powerdown: seconds to wait for the guest (default 60)
   -h, --help             this help
   -v, --version          print the version
 

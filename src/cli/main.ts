@@ -23,6 +23,10 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       return (await import('./plan.ts')).planCommand(args, env);
     case 'run':
       return (await import('./run.ts')).runCommand(args, env);
+    case 'powerdown':
+      return (await import('./powerdown.ts')).powerdownCommand(args, env);
+    case 'doctor':
+      return (await import('./doctor.ts')).doctorCommand(args, env);
   }
 }
 

@@ -4,7 +4,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { execa } from 'execa';
-import { cleanupAll, createContainer, createHost, ensureTools, execInNamespace, ipNs, startDnsmasq } from '../netns/harness.ts';
+import { cleanupAll, createContainer, createHost, ensureTools, execInContainer, execInNamespace, ipNs, startDnsmasq } from '../netns/harness.ts';
+import { root } from '../helpers/paths.ts';
 import { bootGuest, buildGuest, ensureE2eTools } from './guest.ts';
 
 test.before(async () => {
@@ -86,6 +87,17 @@ test('a Calico-style /32 address works end to end', async () => {
   assert.match(String(page.stdout), /startvm-guest hostname=calico1 ip=10\.244\.1\.5/, String(page.stderr));
   await ipNs(host.ns, ['route', 'show']);
   await guest.stop();
+});
+
+test('startvm powerdown shuts the guest down cleanly through QMP, and QEMU exits 0', async () => {
+  const host = await createHost();
+  const ctr = await createContainer(host, { address: '172.17.0.2' });
+  const guest = await bootGuest(ctr);
+  const powerdown = await execInContainer(ctr, process.execPath, [`${root}bin/startvm`, 'powerdown', '--run-dir', guest.runDir, '--timeout', '60'], { reject: false });
+  assert.is(powerdown.exitCode, 0, String(powerdown.stderr));
+  assert.match(String(powerdown.stderr), /the guest powered down/);
+  assert.is(await guest.exited, 0);
+  assert.match(guest.stdout(), /STARTVM-GUEST shutdown/, 'the guest ran its shutdown, not a pulled plug');
 });
 
 test.run();

@@ -34,6 +34,9 @@ export interface BootedGuest {
   stdout(): string;
   /** The guest's STARTVM-GUEST line for an interface. */
   nics: Map<string, GuestReport>;
+  runDir: string;
+  /** QEMU's exit code, once it exits. */
+  exited: Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -84,6 +87,8 @@ export async function bootGuest(ctr: Container, env: NodeJS.ProcessEnv = {}, tim
     stdout: () => out,
     stderr: () => err,
     nics,
+    runDir,
+    exited: child.then((result) => result.exitCode ?? -1),
     async stop() {
       child.kill('SIGKILL');
       await child;

@@ -101,7 +101,7 @@ test('lint of a missing file exits 1 and says the file was not found', async () 
 });
 
 test('usage errors exit 2 with a message on stderr and nothing on stdout', async () => {
-  await usageError(['bogus'], /unknown command "bogus" \(commands: run, plan, lint, schema, env\)/);
+  await usageError(['bogus'], /unknown command "bogus" \(commands: run, plan, lint, schema, env, doctor, powerdown\)/);
   await usageError(['--bogus'], /Unknown option '--bogus'[\s\S]*Run startvm --help for usage\./);
   await usageError(['lint', '--format', 'xml', FIVE_MISTAKES], /unknown format "xml" \(formats: stylish, json, github, sarif\)/);
   await usageError(['lint'], /lint needs at least one file/);

@@ -1,0 +1,85 @@
+// What doctor reads from the host, behind one injectable object so every check is a pure function
+// tested with stand-ins. Each probe only looks: opening a device and closing it creates nothing.
+import { readFileSync } from 'node:fs';
+import type { Profile } from '../profile/types.ts';
+import type { Problem } from '../report/problem.ts';
+import { checkProfile } from '../profile/check.ts';
+import { findProfile, ProfileNotFoundError, type FoundProfile } from '../profile/find.ts';
+import { findExecutable, openReadWrite, type DeviceCheck } from '../qemu/probes.ts';
+import { builtinRegistry } from '../stages/index.ts';
+
+export type ProfileSource = FoundProfile['source'];
+
+/** The profile as run would load it (env overrides applied), or why it cannot be used. */
+export type ProfileLoad =
+  | { ok: true; file: string; source: ProfileSource; profile: Profile; problems: Problem[] }
+  | {
+      ok: false;
+      kind: 'missing' | 'unreadable' | 'invalid';
+      file?: string;
+      source?: ProfileSource;
+      reason: string;
+      problems: Problem[];
+      /** Schema defaults, so the checks that depend on the profile still say something useful. */
+      defaults: Profile;
+    };
+
+export interface DoctorProbes {
+  profile(): ProfileLoad;
+  node(): { version: string; execve: boolean };
+  kvm(): DeviceCheck;
+  tun(): DeviceCheck;
+  vhostNet(): DeviceCheck;
+  /** Text of /proc/self/status, or undefined when it cannot be read. */
+  procStatus(): string | undefined;
+  /** Absolute path of an executable (a name is looked up in PATH), or undefined. */
+  executable(name: string): string | undefined;
+}
+
+/** Defaults with the env overrides when those are valid (NO_DHCP=true still counts), else plain defaults. */
+function defaultsFor(env: NodeJS.ProcessEnv): Profile {
+  const { catalog } = builtinRegistry();
+  const profile = checkProfile('version: 1\n', 'defaults.yaml', { env, catalog }).profile ?? checkProfile('version: 1\n', 'defaults.yaml', { env: {}, catalog }).profile;
+  if (!profile) throw new Error('the schema defaults do not make a valid profile');
+  return profile;
+}
+
+export function loadProfileForDoctor(flag: string | undefined, env: NodeJS.ProcessEnv, exists?: (path: string) => boolean): ProfileLoad {
+  let found: FoundProfile;
+  try {
+    found = findProfile(flag, env, exists);
+  } catch (error) {
+    if (!(error instanceof ProfileNotFoundError)) throw error;
+    const source: ProfileSource = flag !== undefined ? '--profile' : 'STARTVM_PROFILE';
+    return { ok: false, kind: 'missing', source, reason: error.message, problems: [], defaults: defaultsFor(env) };
+  }
+  let text: string;
+  try {
+    text = readFileSync(found.path, 'utf8');
+  } catch (error) {
+    const reason = `cannot read profile ${found.path} (${found.source}): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
+    return { ok: false, kind: 'unreadable', file: found.path, source: found.source, reason, problems: [], defaults: defaultsFor(env) };
+  }
+  const { profile, problems } = checkProfile(text, found.path, { env, catalog: builtinRegistry().catalog });
+  if (!profile) return { ok: false, kind: 'invalid', file: found.path, source: found.source, reason: `${found.path} (${found.source}) has problems`, problems, defaults: defaultsFor(env) };
+  return { ok: true, file: found.path, source: found.source, profile, problems };
+}
+
+export function hostDoctorProbes(profileFlag: string | undefined, env: NodeJS.ProcessEnv): DoctorProbes {
+  return {
+    profile: () => loadProfileForDoctor(profileFlag, env),
+    node: () => ({ version: process.version, execve: typeof (process as unknown as { execve?: unknown }).execve === 'function' }),
+    kvm: () => openReadWrite('/dev/kvm'),
+    tun: () => openReadWrite('/dev/net/tun'),
+    vhostNet: () => openReadWrite('/dev/vhost-net'),
+    procStatus: () => {
+      try {
+        return readFileSync('/proc/self/status', 'utf8');
+      } catch {
+        return undefined;
+      }
+    },
+    // The PATH of the environment doctor was given, as run's stages would see it.
+    executable: (name) => findExecutable(name, env.PATH ?? ''),
+  };
+}
