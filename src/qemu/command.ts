@@ -97,11 +97,24 @@ export function templateView(inputs: Pick<CommandInputs, 'profile' | 'nics' | 'c
   };
 }
 
-export function buildQemuCommand(inputs: CommandInputs): QemuCommand {
-  const { profile, probes } = inputs;
+export interface HostCheck {
+  file: string;
+  accel: 'kvm' | 'tcg';
+  vhost: boolean;
+  notes: string[];
+  warnings: string[];
+}
+
+/**
+ * Everything about the host that could still stop QEMU: the binary, the files the profile names,
+ * the accelerator policy, vhost-net. exec-kvm runs it as a preflight too, before the network changes.
+ */
+export function checkHost(profile: Profile, probes: HostProbes, withNics: boolean): HostCheck {
   const vm = profile.vm;
   const file = probes.executable(vm.qemu);
   if (!file) throw new PreflightError(`QEMU binary "${vm.qemu}" not found or not executable (vm.qemu / STARTVM_QEMU); install qemu-system-x86 or give its path`);
+  const unrunnable = probes.execProblem(file);
+  if (unrunnable) throw new PreflightError(`QEMU binary ${file} cannot be executed: ${unrunnable}`);
   const missing = [
     ...vm.disks.map((d, i) => [`vm.disks.${i}.path`, d.path] as const),
     ...(vm.cdrom ? [['vm.cdrom', vm.cdrom] as const] : []),
@@ -114,20 +127,27 @@ export function buildQemuCommand(inputs: CommandInputs): QemuCommand {
   const notes = [accel.note];
   const warnings = accel.warning ? [accel.warning] : [];
   let vhost = false;
-  if (vm.nic.vhost !== 'off' && inputs.nics.length > 0 && vm.nic.model.startsWith('virtio-net')) {
+  if (vm.nic.vhost !== 'off' && withNics && vm.nic.model.startsWith('virtio-net')) {
     const check = probes.vhostNet();
     if (check.usable) vhost = true;
     else if (vm.nic.vhost === 'on') throw new PreflightError(`vm.nic.vhost is on but ${check.reason}: run the container with --device /dev/vhost-net, or set vhost to auto`);
     else notes.push(`vhost-net: off (${check.reason})`);
   }
+  return { file, accel: accel.accel, vhost, notes, warnings };
+}
+
+export function buildQemuCommand(inputs: CommandInputs): QemuCommand {
+  const { profile } = inputs;
+  const vm = profile.vm;
+  const { file, accel, vhost, notes, warnings } = checkHost(profile, inputs.probes, inputs.nics.length > 0);
 
   const scsi = { added: false };
   const view = templateView(inputs);
   const args = [
     '-name', `startvm${inputs.captured?.hostname ? `-${inputs.captured.hostname}` : ''}`,
     '-machine', vm.machine,
-    '-accel', accel.accel,
-    '-cpu', vm.cpu ?? (accel.accel === 'kvm' ? 'host' : 'max'),
+    '-accel', accel,
+    '-cpu', vm.cpu ?? (accel === 'kvm' ? 'host' : 'max'),
     '-smp', String(vm.cpus),
     '-m', String(vm.memory),
     ...(vm.display === 'none' ? ['-display', 'none', '-vga', 'none'] : ['-vnc', vm.display.vnc]),
@@ -143,7 +163,7 @@ export function buildQemuCommand(inputs: CommandInputs): QemuCommand {
     ...nicArgs(profile, inputs.nics, vhost),
     ...vm.args.map((arg) => Mustache.render(arg, view, {}, { escape: (s: string) => s })),
   ];
-  return { file, args, accel: accel.accel, notes, warnings };
+  return { file, args, accel, notes, warnings };
 }
 
 /** For plan output and logs: a shell-quoted rendering (display only; never executed by a shell). */

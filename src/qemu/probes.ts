@@ -1,5 +1,5 @@
 // What the QEMU command depends on outside the profile: devices and files. Injectable for tests.
-import { accessSync, closeSync, constants, existsSync, openSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 export type DeviceCheck = { usable: true } | { usable: false; reason: string };
@@ -9,6 +9,8 @@ export interface HostProbes {
   vhostNet(): DeviceCheck;
   /** Absolute path of an executable (a name is looked up in PATH), or undefined. */
   executable(name: string): string | undefined;
+  /** Why exec would fail for this file (see execProblem), or undefined. */
+  execProblem(path: string): string | undefined;
   fileExists(path: string): boolean;
 }
 
@@ -32,6 +34,36 @@ function isExecutableFile(path: string): boolean {
   }
 }
 
+// ELF e_machine values of the architectures Node runs on.
+const ELF_MACHINE: Record<string, number> = { x64: 62, arm64: 183, ia32: 3, arm: 40, ppc64: 21, s390x: 22, riscv64: 243 };
+
+/**
+ * Why the kernel would refuse to exec this file, or undefined when it looks runnable: an ELF for
+ * this machine, or a script whose #! interpreter exists. Node's process.execve aborts the process
+ * instead of throwing when the exec fails, which would skip the rollback: so check first.
+ */
+export function execProblem(path: string): string | undefined {
+  let header: Buffer;
+  try {
+    const fd = openSync(path, 'r');
+    header = Buffer.alloc(256);
+    const length = readSync(fd, header, 0, header.length, 0);
+    closeSync(fd);
+    header = header.subarray(0, length);
+  } catch (error) {
+    return `cannot read it (${(error as NodeJS.ErrnoException).code})`;
+  }
+  if (header.subarray(0, 2).toString() === '#!') {
+    const interpreter = header.subarray(2).toString().split('\n')[0]!.trim().split(/\s+/)[0] ?? '';
+    return isExecutableFile(interpreter) ? undefined : `its interpreter "${interpreter}" (#! line) is missing or not executable`;
+  }
+  if (header.length < 20 || header.readUInt32BE(0) !== 0x7f454c46) return 'it is neither an ELF program nor a #! script';
+  const machine = header[5] === 1 ? header.readUInt16LE(18) : header.readUInt16BE(18);
+  const expected = ELF_MACHINE[process.arch];
+  if (header[4] !== (process.arch.endsWith('64') ? 2 : 1) || (expected !== undefined && machine !== expected)) return `it is an ELF program for another machine (this is ${process.arch})`;
+  return undefined;
+}
+
 export function findExecutable(name: string, path = process.env.PATH ?? ''): string | undefined {
   if (name.includes('/')) return isExecutableFile(name) ? name : undefined;
   for (const dir of path.split(delimiter)) {
@@ -44,5 +76,6 @@ export const hostProbes: HostProbes = {
   kvm: () => openReadWrite('/dev/kvm'),
   vhostNet: () => openReadWrite('/dev/vhost-net'),
   executable: (name) => findExecutable(name),
+  execProblem,
   fileExists: (path) => existsSync(path),
 };

@@ -2,7 +2,7 @@
 // a container). dnsmasq keeps serving; nothing of Node remains.
 import { defineStage } from '../engine/stage.ts';
 import type { ExecKvmOptions } from '../profile/types.ts';
-import { buildQemuCommand, shellQuote } from '../qemu/command.ts';
+import { buildQemuCommand, checkHost, shellQuote } from '../qemu/command.ts';
 import { hostProbes } from '../qemu/probes.ts';
 
 export default defineStage<ExecKvmOptions>({
@@ -10,6 +10,11 @@ export default defineStage<ExecKvmOptions>({
   description: 'build the QEMU command and exec it as the container main process',
   after: ['capture', 'bridge', 'readdress', 'dhcp'],
   last: true,
+  async preflight(ctx) {
+    // NICs come from the bridge stage; whether there will be any is known from the profile.
+    const withNics = ctx.profile.stages.some((s) => s.stage === 'bridge' && s.enabled);
+    checkHost(ctx.profile, hostProbes, withNics);
+  },
   async apply(ctx) {
     const command = buildQemuCommand({ profile: ctx.profile, nics: ctx.state.nics ?? [], captured: ctx.state.captured, runDir: ctx.runDir, qmp: ctx.options.qmp, probes: hostProbes });
     for (const note of command.notes) ctx.log.info(note);

@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { cleanupAll, createContainer, createHost, createVmPort, ensureTools, ipNs, runDhcpClient, snapshot, type Container } from './harness.ts';
-import { failingStage, hangingStage, networkProfile, runStartvm, startStartvm, waitForFile } from './support.ts';
+import { failingStage, hangingStage, networkProfile, runStartvm, STAGE_MODULES, startStartvm, waitForFile } from './support.ts';
 
 test.before(async () => {
   await ensureTools();
@@ -62,6 +62,44 @@ test('dnsmasq refusing its configuration: its exit status is reported and everyt
   assert.is(run.exitCode, 1);
   assert.match(run.stderr, /dnsmasq exited with code 1 \(configuration problem\)/);
   assert.equal(snapshot(ctr), before);
+});
+
+test('a missing QEMU binary is refused before the network is touched', async () => {
+  const ctr = await dockerLikeContainer();
+  const before = snapshot(ctr);
+  const run = await runStartvm(ctr, `${networkProfile({ vmPorts: [] }).replace(/    options: \{ vmPorts: \[\] \}\n/, '')}  - exec-kvm\nvm: { qemu: /nonexistent/qemu-system-x86_64, accel: tcg }\n`);
+  assert.is(run.exitCode, 1, run.stderr);
+  assert.match(run.stderr, /stage "exec-kvm" cannot run: QEMU binary "\/nonexistent\/qemu-system-x86_64" not found or not executable .*; nothing was changed/);
+  assert.not.match(run.stderr, /\[capture\] start/);
+  assert.equal(snapshot(ctr), before);
+});
+
+test('a QEMU binary the kernel would refuse (a truncated ELF) is refused before any change', async () => {
+  const ctr = await dockerLikeContainer();
+  const before = snapshot(ctr);
+  const { writeFileSync, mkdtempSync } = await import('node:fs');
+  const dir = mkdtempSync('/tmp/startvm-badexec-');
+  writeFileSync(`${dir}/qemu`, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2, 3]), { mode: 0o755 });
+  const run = await runStartvm(ctr, `${networkProfile({ vmPorts: [] }).replace(/    options: \{ vmPorts: \[\] \}\n/, '')}  - exec-kvm\nvm: { qemu: ${dir}/qemu, accel: tcg }\n`);
+  assert.is(run.exitCode, 1, run.stderr);
+  assert.match(run.stderr, /stage "exec-kvm" cannot run: QEMU binary .* cannot be executed: it is neither an ELF program nor a #! script; nothing was changed/);
+  assert.equal(snapshot(ctr), before);
+});
+
+test('a failure in the last stage, after every network change, rolls back the whole pipeline', async () => {
+  const ctr = await dockerLikeContainer();
+  const before = snapshot(ctr);
+  const { copyFileSync, mkdtempSync } = await import('node:fs');
+  const dir = mkdtempSync('/tmp/startvm-vanish-');
+  copyFileSync('/bin/true', `${dir}/qemu`);
+  const profile = `${networkProfile({ vmPorts: [] }).replace(/    options: \{ vmPorts: \[\] \}\n/, '')}  - { stage: remove-file, module: ${STAGE_MODULES}/remove-file.mjs, options: { path: ${dir}/qemu } }\n  - exec-kvm\nvm: { qemu: ${dir}/qemu, accel: tcg }\n`;
+  const run = await runStartvm(ctr, profile);
+  assert.is(run.exitCode, 1, run.stderr);
+  assert.match(run.stderr, /stage "exec-kvm" failed: QEMU binary ".*\/qemu" not found or not executable/);
+  assert.match(run.stderr, /\[dhcp\] rolled-back[\s\S]*\[readdress\] rolled-back[\s\S]*\[bridge\] rolled-back/);
+  assert.equal(snapshot(ctr), before);
+  assert.equal(await processesIn(ctr.ns), []);
+  assert.equal(readdirSync(run.runDir), []);
 });
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -32,6 +32,7 @@ function probes(overrides: Partial<HostProbes> = {}): HostProbes & { calls: stri
     kvm: () => ({ usable: true }),
     vhostNet: () => ({ usable: true }),
     executable: (name) => (name === 'qemu-system-x86_64' ? QEMU : name.startsWith('/') ? name : undefined),
+    execProblem: () => undefined,
     fileExists: () => true,
     ...overrides,
   };
@@ -40,6 +41,7 @@ function probes(overrides: Partial<HostProbes> = {}): HostProbes & { calls: stri
     kvm: () => (calls.push('kvm'), base.kvm()),
     vhostNet: () => (calls.push('vhostNet'), base.vhostNet()),
     executable: (name) => (calls.push(`executable ${name}`), base.executable(name)),
+    execProblem: (path) => (calls.push(`execProblem ${path}`), base.execProblem(path)),
     fileExists: (path) => (calls.push(`fileExists ${path}`), base.fileExists(path)),
   };
 }
