@@ -1,0 +1,141 @@
+// Section 1, time to hand-over: from the spawn of the container's entrypoint to the moment the VM
+// process (the stand-in) reads the clock, for startvm's default pipeline with DHCP on and for the
+// shell baseline, alternating, each run in a fresh container. A third variant, the floor, execs the
+// stand-in directly through the same spawn path (ip netns exec, unshare --uts, sh): the part of
+// every number that is neither startvm's nor the script's.
+import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ipNs } from '../test/netns/harness.ts';
+import { cleanupAll, commOf, freshContainer, launch, namespacePids, type Container, type Launch } from './container.ts';
+import { startvmPhases, type Phases } from './phases.ts';
+import type { Standin } from './standin.ts';
+import { median, summarize, type Summary } from './stats.ts';
+
+export const VARIANTS = ['startvm', 'shell', 'floor'] as const;
+export type Variant = (typeof VARIANTS)[number];
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+export const BASELINE = `${here}baseline.sh`;
+export const NODE = realpathSync(process.execPath);
+
+export interface Workspace {
+  dir: string;
+  standin: Standin;
+  /** The startvm entry point to run (bin/startvm unless --startvm names another build). */
+  startvm: string;
+  kernel: string;
+  initrd: string;
+  profile: string;
+}
+
+/** The bench profile: profiles/test-guest.yaml with the stand-in as QEMU and small temp files to boot. */
+export function writeBenchProfile(ws: Omit<Workspace, 'profile'>): string {
+  const profile = `${ws.dir}/bench-profile.yaml`;
+  writeFileSync(ws.kernel, 'not a kernel: the stand-in never reads it\n');
+  writeFileSync(ws.initrd, 'not an initrd\n');
+  writeFileSync(
+    profile,
+    `# Written by bench/run.ts: profiles/test-guest.yaml with a stand-in for QEMU.
+version: 1
+vm:
+  cpus: 1
+  memory: 256
+  accel: tcg
+  machine: pc
+  qemu: ${ws.standin.path}
+  kernel: ${ws.kernel}
+  initrd: ${ws.initrd}
+  append: console=ttyS0 panic=-1 quiet
+  display: none
+stages: [capture, bridge, readdress, dhcp, exec-kvm]
+`,
+  );
+  return profile;
+}
+
+let runCounter = 0;
+
+/** Starts one variant in the container; resolves at the hand-over. */
+export function start(variant: Variant, ctr: Container, ws: Workspace, extraEnv: Record<string, string> = {}): Promise<Launch> {
+  const runDir = `${ws.dir}/run-${variant}-${runCounter++}`;
+  mkdirSync(runDir, { recursive: true });
+  switch (variant) {
+    case 'startvm':
+      return launch(ctr, NODE, [ws.startvm, 'run', '--profile', ws.profile, '--run-dir', runDir, '--log-format', 'json'], extraEnv, ws.standin.clock);
+    case 'shell':
+      return launch(ctr, BASELINE, [], { QEMU: ws.standin.path, RUN_DIR: runDir, KERNEL: ws.kernel, INITRD: ws.initrd, ...extraEnv }, ws.standin.clock);
+    case 'floor':
+      return launch(ctr, ws.standin.path, [], extraEnv, ws.standin.clock);
+  }
+}
+
+/**
+ * What both network variants must have left at the hand-over: br0 up with eth0 and tap0 on it, the
+ * container's address gone from eth0, a dnsmasq running. Checked after every run, so a variant
+ * that skipped work cannot look fast.
+ */
+export async function checkHandedOver(variant: Variant, ctr: Container, run: Launch): Promise<string[]> {
+  const problems: string[] = [];
+  if (run.standinPid !== run.pid) problems.push(`the stand-in has PID ${run.standinPid}, the spawned process ${run.pid}: not exec'd in place`);
+  if (variant === 'floor') return problems;
+  const links = JSON.parse(await ipNs(ctr, ['-json', 'addr', 'show'])) as { ifname: string; master?: string; flags: string[]; addr_info?: { family: string; local: string }[] }[];
+  const link = (name: string) => links.find((l) => l.ifname === name);
+  if (!link('br0')?.flags.includes('UP')) problems.push('br0 missing or down');
+  for (const port of ['eth0', 'tap0']) if (link(port)?.master !== 'br0') problems.push(`${port} is not on br0`);
+  if (link('eth0')?.addr_info?.some((a) => a.family === 'inet')) problems.push('eth0 still has an IPv4 address');
+  if (!link('br0')?.addr_info?.some((a) => a.family === 'inet')) problems.push('br0 has no IPv4 address');
+  if (!namespacePids(ctr).some((pid) => commOf(pid) === 'dnsmasq')) problems.push('no dnsmasq in the container');
+  if (variant === 'startvm' && !run.stderr.includes('"event":"done","detail":"handing over to')) problems.push(`startvm did not log the hand-over: ${run.stderr.slice(-400)}`);
+  return problems;
+}
+
+export interface HandoverResult {
+  samples: Record<Variant, number[]>;
+  summary: Record<Variant, Summary>;
+  /** median(startvm) / median(shell) */
+  ratio: number;
+  /** The same with the floor taken off both: what startvm and the script themselves cost. */
+  ratioNet: number;
+  phases: Phases;
+  problems: string[];
+}
+
+export async function measureHandover(ws: Workspace, runs: number, warmups: number, progress: (line: string) => void): Promise<HandoverResult> {
+  const samples: Record<Variant, number[]> = { startvm: [], shell: [], floor: [] };
+  const launches: { run: Launch; stderr: string }[] = [];
+  const problems: string[] = [];
+  for (let i = -warmups; i < runs; i++) {
+    // Rotate the order so no variant always runs first (or right after another's cleanup).
+    const offset = ((i % VARIANTS.length) + VARIANTS.length) % VARIANTS.length;
+    const order = VARIANTS.map((_, k) => VARIANTS[(k + offset) % VARIANTS.length]!);
+    const line: string[] = [];
+    for (const variant of order) {
+      const ctr = await freshContainer();
+      try {
+        const run = await start(variant, ctr, ws);
+        const { exitCode, stderr } = await run.ended;
+        const found = await checkHandedOver(variant, ctr, { ...run, stderr });
+        if (exitCode !== 0) found.push(`exit code ${exitCode} (the stand-in exits 0)`);
+        problems.push(...found.map((p) => `${variant} run ${i}: ${p}`));
+        if (i >= 0) {
+          samples[variant].push(run.ms);
+          if (variant === 'startvm') launches.push({ run, stderr });
+        }
+        line.push(`${variant} ${run.ms.toFixed(1)} ms`);
+      } finally {
+        cleanupAll();
+      }
+    }
+    progress(`${i < 0 ? 'warm-up' : `run ${i + 1}/${runs}`}: ${line.join(', ')}`);
+  }
+  const summary = { startvm: summarize(samples.startvm), shell: summarize(samples.shell), floor: summarize(samples.floor) };
+  const m = (v: Variant) => median(samples[v]);
+  return {
+    samples,
+    summary,
+    ratio: m('startvm') / m('shell'),
+    ratioNet: (m('startvm') - m('floor')) / (m('shell') - m('floor')),
+    phases: startvmPhases(launches.map(({ run, stderr }) => ({ spawnedAtWallMs: run.spawnedAtWallMs, totalMs: run.ms, stderr }))),
+    problems,
+  };
+}
