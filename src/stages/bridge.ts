@@ -3,7 +3,7 @@
 import { defineStage, type StageContext } from '../engine/stage.ts';
 import type { BridgeOptions } from '../profile/types.ts';
 import type { CapturedNetwork, PreparedNic } from '../net/types.ts';
-import { applyBatch, applyEach, readNetwork, type NetworkView } from '../net/ip.ts';
+import { applyBatch, applyEach, knownNetwork, readNetwork, type NetworkView } from '../net/ip.ts';
 import { deriveMac } from '../net/mac.ts';
 import { linkName } from '../net/names.ts';
 import { openReadWrite } from '../qemu/probes.ts';
@@ -80,20 +80,20 @@ export default defineStage<BridgeOptions>({
   async apply(ctx) {
     const nics = designNics(requireCaptured(ctx), ctx.options, queuesFor(ctx));
     ctx.state.nics = nics;
-    await applyBatch(ctx.run, bridgeCommands(nics, await readNetwork(ctx.run, ctx.signal)), ctx.signal);
+    await applyBatch(ctx.run, bridgeCommands(nics, await knownNetwork(ctx.run, ctx.state, ctx.signal)), ctx.signal, ctx.state);
     for (const nic of nics) ctx.log.info(`${nic.bridge}: ${nic.iface} (now ${nic.ifaceMac}) + ${nic.port} for the VM (${nic.vmMac}), mtu ${nic.mtu}`);
   },
   async rollback(ctx) {
     const captured = ctx.state.captured;
     const nics = ctx.state.nics ?? (captured ? designNics(captured, ctx.options, queuesFor(ctx)) : []);
     if (!captured) return;
-    const failures = await applyEach(ctx.run, unbridgeCommands(nics, captured, await readNetwork(ctx.run)));
+    const failures = await applyEach(ctx.run, unbridgeCommands(nics, captured, await readNetwork(ctx.run)), ctx.state);
     delete ctx.state.nics;
     if (failures.length) throw new Error(failures.join('; '));
   },
   async plan(ctx) {
     const nics = designNics(requireCaptured(ctx), ctx.options, queuesFor(ctx));
     ctx.state.nics = nics;
-    return bridgeCommands(nics, await readNetwork(ctx.run)).map((c) => `ip ${c}`);
+    return bridgeCommands(nics, await knownNetwork(ctx.run, ctx.state)).map((c) => `ip ${c}`);
   },
 });

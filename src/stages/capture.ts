@@ -5,7 +5,7 @@ import { defineStage } from '../engine/stage.ts';
 import type { CaptureOptions } from '../profile/types.ts';
 import type { StageContext } from '../engine/stage.ts';
 import type { CapturedNetwork } from '../net/types.ts';
-import { readNetwork } from '../net/ip.ts';
+import { knownNetwork } from '../net/ip.ts';
 import { selectInterfaces } from '../net/capture.ts';
 import { parseResolvConf } from '../net/resolv.ts';
 
@@ -19,7 +19,7 @@ async function readOptional(path: string): Promise<string> {
 }
 
 async function capture(ctx: StageContext<CaptureOptions>): Promise<CapturedNetwork> {
-  const [view, resolvConf, hosts] = await Promise.all([readNetwork(ctx.run, ctx.signal), readOptional(ctx.options.resolvConf), readOptional(ctx.options.hosts)]);
+  const [view, resolvConf, hosts] = await Promise.all([knownNetwork(ctx.run, ctx.state, ctx.signal), readOptional(ctx.options.resolvConf), readOptional(ctx.options.hosts)]);
   const { interfaces, skipped } = selectInterfaces(view, ctx.profile.network.interfaces);
   if (skipped.length) ctx.log.info(`not handing over: ${skipped.join(', ')}`);
   return { interfaces, resolver: parseResolvConf(resolvConf), hostname: hostname(), hosts };

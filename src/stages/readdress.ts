@@ -5,7 +5,7 @@ import { defineStage, type StageContext } from '../engine/stage.ts';
 import type { ReaddressOptions } from '../profile/types.ts';
 import type { CapturedInterface, CapturedNetwork, InterfaceAddress, PreparedNic, Route } from '../net/types.ts';
 import type { CommandRunner } from '../engine/command.ts';
-import { applyBatch, applyEach, readNetwork, routeSpec, type NetworkView } from '../net/ip.ts';
+import { applyBatch, applyEach, forgetNetwork, knownNetwork, readNetwork, routeSpec, type NetworkView } from '../net/ip.ts';
 import { contains, pickLinkLocal, subnetCandidates, toInt } from '../net/address.ts';
 import { deriveMac } from '../net/mac.ts';
 import { toRoute } from '../net/capture.ts';
@@ -115,20 +115,21 @@ export default defineStage<ReaddressOptions>({
     if (ctx.options.mode === 'subnet' && !findExecutable('arping')) throw new Error('readdress mode "subnet" probes addresses with arping: install iputils-arping, or use mode "link-local"');
   },
   async apply(ctx) {
-    const commands = await design(ctx, await readNetwork(ctx.run, ctx.signal));
+    const commands = await design(ctx, await knownNetwork(ctx.run, ctx.state, ctx.signal));
     await applyBatch(ctx.run, commands, ctx.signal);
+    forgetNetwork(ctx.state); // nothing after this stage reads the network again in this run
     for (const nic of ctx.state.nics!) ctx.log.info(`${nic.bridge}: ${nic.bridgeAddress!.address}/${nic.bridgeAddress!.prefix} mac ${nic.bridgeMac}; ${nic.iface} has no address now`);
   },
   async rollback(ctx) {
     const { captured, nics } = ctx.state;
     if (!captured || !nics) return;
     const view = await readNetwork(ctx.run);
-    const failures = await applyEach(ctx.run, nics.flatMap((nic) => restoreCommands(ifaceOf(captured, nic), nic, view)));
+    const failures = await applyEach(ctx.run, nics.flatMap((nic) => restoreCommands(ifaceOf(captured, nic), nic, view)), ctx.state);
     for (const nic of nics) delete nic.bridgeAddress;
     if (failures.length) throw new Error(failures.join('; '));
   },
   async plan(ctx) {
     if (ctx.options.mode === 'subnet') return ['probe the top of each subnet with ARP for a free bridge address, then move the addresses as in link-local mode'];
-    return (await design(ctx, await readNetwork(ctx.run))).map((c) => `ip ${c}`);
+    return (await design(ctx, await knownNetwork(ctx.run, ctx.state))).map((c) => `ip ${c}`);
   },
 });

@@ -13,6 +13,7 @@ import { parse as parseYaml } from 'yaml';
 import { PROGRAMS, type ProgramRequirement } from '../../../src/doctor/requirements.ts';
 import { execa } from 'execa';
 import { root } from '../../helpers/paths.ts';
+import { BUNDLE_DIR, BUNDLE_ENTRY, BUNDLE_SOURCE } from '../../../scripts/build-outputs.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Parser: the instructions this Dockerfile uses, with continuation lines and comments as Docker
@@ -259,8 +260,6 @@ function repoFacts(): Facts {
   const pkg = JSON.parse(read('package.json')) as Omit<Facts['pkg'], 'bin'> & { name: string; bin: string | Record<string, string> };
   const buildScript = one(/^node\s+(\S+)$/, pkg.scripts.build ?? '', 'the build script in package.json scripts.build');
   const build = read(buildScript);
-  const outfile = one(/outfile:\s*`\$\{root\}([^`]+)`/, build, `the bundle's outfile in ${buildScript}`);
-  const sourcemap = /sourcemap:\s*(?:true|'linked'|'external'|'both')/.test(build);
   const buildImports = [...build.matchAll(/^import[^'"]*['"](\.{1,2}\/[^'"]+)['"]/gm)].map((m) => posix.join(posix.dirname(buildScript), m[1]!));
   const schema = JSON.parse(read('schemas/profile.schema.json')) as { 'x-env': { name: string; target?: string }[] };
   const defaultProfile = parseYaml(read('profiles/default.yaml')) as { vm?: { disks?: { path: string }[] } };
@@ -276,11 +275,11 @@ function repoFacts(): Facts {
     dockerignore: read('.dockerignore'),
     programs: PROGRAMS,
     pkg: { ...pkg, bin: typeof pkg.bin === 'string' ? { [pkg.name]: pkg.bin } : pkg.bin },
-    buildOutputs: [outfile, ...(sourcemap ? [`${outfile}.map`] : [])],
+    buildOutputs: [`${BUNDLE_DIR}/`],
     buildInputs: [
       buildScript,
       ...buildImports,
-      one(/entryPoints:\s*\[`\$\{root\}([^`]+)`\]/, build, `the bundle's entry point in ${buildScript}`),
+      BUNDLE_SOURCE,
       ...[...build.matchAll(/readFileSync\(`\$\{root\}([^`]+)`/g)].map((m) => m[1]!),
     ],
     stopSignals: JSON.parse(one(/signals = (\[[^\]]*\])/, read('src/engine/pipeline.ts'), 'the default signals in src/engine/pipeline.ts').replace(/'/g, '"')) as string[],
@@ -469,7 +468,7 @@ function checkDockerfile(text: string, facts: Facts): Complaint[] {
       if (binPath && !script.endsWith(`/${posix.normalize(binPath)}`)) say(entry.line, `ENTRYPOINT runs "${script}", which is not the package's bin "${binName}" (${binPath})`);
       else if (binPath) appDir = script.slice(0, -posix.normalize(binPath).length - 1);
       if (origin?.kind === 'repo' && !origin.dir) {
-        for (const m of facts.read(origin.path).matchAll(/^\s*import\s+(?:[^'"]*?\s+from\s+)?['"](\.{1,2}\/[^'"]+)['"]/gm)) {
+        for (const m of facts.read(origin.path).matchAll(/^\s*(?:await\s+)?import\s*\(?\s*(?:[^'"]*?\s+from\s+)?['"](\.{1,2}\/[^'"]+)['"]/gm)) {
           const target = posix.resolve(posix.dirname(script), m[1]!);
           if (!image.resolve(runtime, target)) say(entry.line, `${origin.path} imports "${m[1]}" (${target} in the image), which the runtime stage does not contain`);
         }
@@ -622,7 +621,8 @@ test('a relative or unknown COPY --from source is reported', () => {
 test('npm ci without its lockfile, or a build without its inputs, is reported', () => {
   complains(broken('COPY package.json package-lock.json ./', 'COPY package.json ./'), /npm ci in \/opt\/startvm needs "package-lock\.json"/);
   complains(broken('COPY src/ src/\n', ''), /needs "src\/cli\/main\.ts"/);
-  complains(broken('COPY scripts/build.ts scripts/\n', ''), /needs "scripts\/build\.ts"/);
+  complains(broken('COPY scripts/build.ts scripts/build-outputs.ts scripts/\n', ''), /needs "scripts\/build\.ts"/);
+  complains(broken('COPY scripts/build.ts scripts/build-outputs.ts scripts/\n', 'COPY scripts/build.ts scripts/\n'), /needs "scripts\/build-outputs\.ts"/);
 });
 
 test('an ENTRYPOINT path the runtime stage does not contain is reported', () => {
@@ -709,7 +709,7 @@ test('.dockerignore must keep node_modules, .cache, dist and .git out of the con
 });
 
 test("the runtime stage's files run the CLI without node_modules", async () => {
-  assert.ok(facts.kind('dist/startvm.mjs') === 'file', 'dist/startvm.mjs is missing: run the build first (node scripts/build.ts)');
+  assert.ok(facts.kind(BUNDLE_ENTRY) === 'file', `${BUNDLE_ENTRY} is missing: run the build first (node scripts/build.ts)`);
   const file = parseDockerfile(dockerfile);
   const img = new Image(file, facts);
   const runtime = file.stages[file.stages.length - 1]!;
