@@ -28,14 +28,23 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   }
 }
 
+/** Fatal errors follow --log-format too, so a log collector gets one JSON object per line. */
+function fatal(message: string, argv: readonly string[], env: NodeJS.ProcessEnv): void {
+  const flag = argv.findIndex((a) => a === '--log-format' || a.startsWith('--log-format='));
+  const format = flag < 0 ? env.STARTVM_LOG_FORMAT : argv[flag]!.includes('=') ? argv[flag]!.split('=')[1] : argv[flag + 1];
+  if (format === 'json') process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: message })}\n`);
+  else process.stderr.write(`startvm: ${message}\n`);
+}
+
+const argv = process.argv.slice(2);
 try {
-  process.exitCode = await main(process.argv.slice(2), process.env);
+  process.exitCode = await main(argv, process.env);
 } catch (error) {
   if (error instanceof UserError) {
-    process.stderr.write(`startvm: ${error.message}\n`);
+    fatal(error.message, argv, process.env);
     process.exitCode = error.exitCode;
   } else {
-    process.stderr.write(`startvm: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    fatal(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, argv, process.env);
     process.exitCode = 2;
   }
 }

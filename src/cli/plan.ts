@@ -1,15 +1,24 @@
 // `startvm plan`: what run would do, read-only.
 import type { ParsedArgs } from './args.ts';
-import { loadProfileOrExit, makeLogger, runDirOf } from './session.ts';
-import { resolveStages } from '../engine/resolve.ts';
+import { loadProfileOrExit, makeLogger, resolveOrExit, runDirOf } from './session.ts';
+import { StageError } from '../engine/errors.ts';
 import { planPipeline } from '../engine/plan.ts';
 import { commandRunner } from '../engine/command.ts';
 
 export async function planCommand(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number> {
   const log = makeLogger(args, env);
   const loaded = loadProfileOrExit(args, env, log);
-  const stages = await resolveStages(loaded.profile, loaded.registry, loaded.profileDir);
-  const plan = await planPipeline({ stages, profile: loaded.profile, profileDir: loaded.profileDir, runDir: runDirOf(args, env), env, log, run: commandRunner });
+  const stages = await resolveOrExit(loaded.profile, loaded.registry, loaded.profileDir);
+  let plan;
+  try {
+    plan = await planPipeline({ stages, profile: loaded.profile, profileDir: loaded.profileDir, runDir: runDirOf(args, env), env, log, run: commandRunner });
+  } catch (error) {
+    if (error instanceof StageError) {
+      log.error(error.message);
+      return 1;
+    }
+    throw error;
+  }
   if (args.json) {
     process.stdout.write(`${JSON.stringify({ profile: loaded.file, stages: plan.stages, state: plan.state }, null, 2)}\n`);
     return 0;

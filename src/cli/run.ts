@@ -1,32 +1,41 @@
 // `startvm run`: check everything, run the stages, hand over to the VM.
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
+import { constants } from 'node:os';
 import type { ParsedArgs } from './args.ts';
-import { loadProfileOrExit, makeLogger, runDirOf } from './session.ts';
-import { resolveStages } from '../engine/resolve.ts';
+import { loadProfileOrExit, makeLogger, runDirOf, resolveOrExit } from './session.ts';
 import { runPipeline } from '../engine/pipeline.ts';
 import { commandRunner } from '../engine/command.ts';
 import { InterruptedError, UserError } from '../engine/errors.ts';
-import { constants } from 'node:os';
 import { savedStateStore } from '../engine/saved-state.ts';
+import { acquireRunLock } from '../engine/run-lock.ts';
+
+function prepareRunDir(runDir: string): void {
+  try {
+    mkdirSync(runDir, { recursive: true, mode: 0o700 });
+    // Private even when it already existed (a Kubernetes emptyDir is world-writable).
+    chmodSync(runDir, 0o700);
+  } catch (error) {
+    throw new UserError(`cannot create run directory ${runDir}: ${(error as Error).message}`, 1);
+  }
+}
 
 export async function runCommand(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number> {
   const log = makeLogger(args, env);
   const { profile, profileDir, registry } = loadProfileOrExit(args, env, log);
-  const stages = await resolveStages(profile, registry, profileDir);
+  const stages = await resolveOrExit(profile, registry, profileDir);
   const runDir = runDirOf(args, env);
-  try {
-    mkdirSync(runDir, { recursive: true, mode: 0o700 });
-  } catch (error) {
-    throw new UserError(`cannot create run directory ${runDir}: ${(error as Error).message}`, 1);
-  }
+  prepareRunDir(runDir);
+  const lock = acquireRunLock(runDir);
   const store = savedStateStore(runDir, log);
   try {
     await runPipeline({ stages, profile, profileDir, runDir, env, log, run: commandRunner, state: store.load(), persist: store });
   } catch (error) {
+    lock.release();
     log.error(error instanceof Error ? error.message : String(error));
     if (error instanceof InterruptedError) return 128 + (constants.signals[error.signalName as NodeJS.Signals] ?? 15);
     return 1;
   }
+  lock.release();
   log.warn('the pipeline ended without a hand-over stage (exec-kvm): nothing runs the VM');
   return 0;
 }

@@ -12,6 +12,9 @@ import { UserError } from '../engine/errors.ts';
 import { builtinRegistry } from '../stages/index.ts';
 import { stylish } from '../report/formatters/stylish.ts';
 import type { StageRegistry } from '../engine/registry.ts';
+import { resolveStages, type ResolvedStage } from '../engine/resolve.ts';
+import { StageError } from '../engine/errors.ts';
+import { stageOrderProblems } from '../profile/semantic.ts';
 
 export const DEFAULT_RUN_DIR = '/run/startvm';
 
@@ -51,11 +54,32 @@ export function loadProfileOrExit(args: ParsedArgs, env: NodeJS.ProcessEnv, log:
   const registry = builtinRegistry();
   const { profile, problems } = checkProfile(text, found.path, { env, catalog: registry.catalog });
   const report: FileReport[] = [{ file: found.path, problems }];
+  const show = (): void => {
+    if (log.format === 'text') process.stderr.write(stylish(report, useColor(2, env)));
+    else for (const p of problems) log[p.severity === 'error' ? 'error' : 'warn'](p.message, { file: found.path, line: p.line, column: p.column, path: p.path, ruleId: p.ruleId });
+  };
   if (!profile) {
-    process.stderr.write(stylish(report, useColor(2, env)));
+    show();
     throw new UserError(`profile ${found.path} has problems; nothing was changed`, 1);
   }
-  if (problems.length) process.stderr.write(stylish(report, useColor(2, env)));
+  if (problems.length) show();
   log.info(`profile ${found.path} (${found.source})`, { profile: found.path, source: found.source });
   return { file: found.path, profileDir: dirname(resolve(found.path)), profile, registry };
+}
+
+/**
+ * Loads the profile's stages, modules included, and applies the order rules that stages from
+ * modules declare (lint cannot know them without importing the modules). Problems exit 1.
+ */
+export async function resolveOrExit(profile: Profile, registry: StageRegistry, profileDir: string): Promise<ResolvedStage[]> {
+  let stages: ResolvedStage[];
+  try {
+    stages = await resolveStages(profile, registry, profileDir);
+  } catch (error) {
+    if (error instanceof StageError) throw new UserError(`${error.message}; nothing was changed`, 1);
+    throw error;
+  }
+  const problems = stageOrderProblems(profile, (name) => stages.find((s) => s.stage.name === name)?.stage, true);
+  if (problems.length) throw new UserError(`${problems.map((p) => `${p.path}: ${p.message}`).join('\n')}\nnothing was changed`, 1);
+  return stages;
 }

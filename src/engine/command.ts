@@ -46,7 +46,11 @@ export const commandRunner: CommandRunner = (file, args, options = {}) =>
     child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
     child.on('error', (error) => reject(new CommandError(command, undefined, '', error)));
-    if (options.input !== undefined) child.stdin!.end(options.input);
+    if (options.input !== undefined) {
+      // A child that exits without reading its input must not crash startvm (EPIPE): its exit status tells.
+      child.stdin!.on('error', () => {});
+      child.stdin!.end(options.input);
+    }
     child.on('close', (code, signal) => {
       const text = (chunks: Buffer[]): string => Buffer.concat(chunks).toString().replace(/\n$/, '');
       const result = { stdout: text(stdout), stderr: text(stderr), exitCode: code ?? 128 };

@@ -2,7 +2,7 @@
 
 export class StageError extends Error {
   readonly stage: string;
-  constructor(stage: string, direction: 'apply' | 'rollback' | 'load' | 'preflight', cause: unknown) {
+  constructor(stage: string, direction: 'apply' | 'rollback' | 'load' | 'preflight' | 'plan', cause: unknown) {
     const why = cause instanceof Error ? cause.message : String(cause);
     const message =
       direction === 'preflight' ? `stage "${stage}" cannot run: ${why}; nothing was changed` : `stage "${stage}" failed${direction === 'apply' ? '' : ` during ${direction}`}: ${why}`;

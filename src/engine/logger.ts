@@ -6,6 +6,7 @@ export type LogFormat = 'text' | 'json';
 export type Level = 'info' | 'warn' | 'error';
 
 export interface Logger {
+  readonly format: LogFormat;
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
@@ -32,6 +33,7 @@ export function createLogger({ format, color, write = (line) => writeSync(2, lin
     write(`${tag}: ${prefix}${message}\n`);
   };
   return {
+    format,
     info: (message, fields) => emit('info', message, fields),
     warn: (message, fields) => emit('warn', message, fields),
     error: (message, fields) => emit('error', message, fields),

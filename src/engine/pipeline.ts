@@ -86,7 +86,10 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSta
     }
   }
 
-  const journal: ResolvedStage[] = [];
+  // The journal: stages whose changes may be in the namespace. It is saved with the state, so that
+  // a start after an interrupted one (re-entry) undoes the earlier start's changes too.
+  const applied = new Set(state.applied ?? []);
+  const journal = options.stages.filter((entry) => entry.enabled && applied.has(entry.stage.name));
   let failure: { entry: ResolvedStage; cause: unknown } | undefined;
   for (const entry of options.stages) {
     const name = entry.stage.name;
@@ -97,7 +100,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSta
     if (received) break;
     log.stage(name, 'start');
     const started = performance.now();
-    journal.push(entry);
+    if (!journal.includes(entry)) journal.push(entry);
+    state.applied = journal.map((e) => e.stage.name);
+    persist.save(state); // before the change: a kill in the middle of it still leaves a record
     try {
       await entry.stage.apply(contextFor(entry));
     } catch (cause) {

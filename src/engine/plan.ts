@@ -45,7 +45,7 @@ export async function planPipeline(options: PlanOptions): Promise<{ stages: Stag
       const steps = entry.stage.plan ? await entry.stage.plan(ctx) : [`${entry.stage.description} (this stage does not describe its steps)`];
       stages.push({ stage: name, enabled: true, steps });
     } catch (cause) {
-      throw new StageError(name, 'apply', cause);
+      throw new StageError(name, 'plan', cause);
     }
   }
   return { stages, state };

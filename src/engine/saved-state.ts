@@ -4,6 +4,7 @@
 // container with a fresh namespace but the same filesystem: that state is stale and is ignored.
 import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { Logger } from './logger.ts';
+import { UserError } from './errors.ts';
 import type { PipelineState } from './state.ts';
 import type { StatePersistence } from './pipeline.ts';
 
@@ -33,8 +34,10 @@ export function savedStateStore(runDir: string, log: Logger, identity: () => str
       let saved: SavedFile;
       try {
         saved = JSON.parse(readFileSync(path, 'utf8')) as SavedFile;
-      } catch {
-        return {};
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+        // Guessing would capture an already re-addressed namespace as if it were the original.
+        throw new UserError(`cannot read the saved state ${path}: ${(error as Error).message}; if this container's network was never set up by startvm, remove the file`);
       }
       if (saved.namespace !== identity()) {
         log.warn(`ignoring ${path}: it was saved in another network namespace (a restarted container with a new network)`);
@@ -42,11 +45,13 @@ export function savedStateStore(runDir: string, log: Logger, identity: () => str
         return {};
       }
       log.info(`re-entry: recovered the captured configuration from ${path}`);
-      return { ...saved.state, reentry: true };
+      return saved.state;
     },
     save(state) {
       const body: SavedFile = { namespace: identity(), state };
-      writeFileSync(`${path}.tmp`, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600 });
+      // A fresh file (wx after unlink): never write through something planted at that name.
+      rmSync(`${path}.tmp`, { force: true });
+      writeFileSync(`${path}.tmp`, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
       renameSync(`${path}.tmp`, path);
     },
     clear() {

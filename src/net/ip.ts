@@ -18,7 +18,7 @@ export interface IpLink {
   link_type?: string;
   master?: string;
   operstate?: string;
-  linkinfo?: { info_kind?: string; info_slave_kind?: string };
+  linkinfo?: { info_kind?: string; info_slave_kind?: string; info_data?: { multi_queue?: boolean } };
   addr_info?: IpAddrInfo[];
 }
 

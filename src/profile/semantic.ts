@@ -24,7 +24,8 @@ const error = (message: string, segments: (string | number)[], ruleId: string, a
   at,
 });
 
-function stageOrderProblems(profile: Profile, catalog: StageCatalog): PendingProblem[] {
+/** withModules: also apply the rules of stages loaded from modules (at run time, once they are loaded). */
+export function stageOrderProblems(profile: Profile, catalog: StageCatalog, withModules = false): PendingProblem[] {
   const problems: PendingProblem[] = [];
   const firstIndex = new Map<string, number>();
   profile.stages.forEach((entry, index) => {
@@ -34,7 +35,7 @@ function stageOrderProblems(profile: Profile, catalog: StageCatalog): PendingPro
   const enabled = profile.stages.map((entry, index) => ({ ...entry, index })).filter((entry) => entry.enabled);
   const lastEnabled = enabled[enabled.length - 1];
   for (const entry of enabled) {
-    const rules = entry.module ? undefined : catalog(entry.stage);
+    const rules = entry.module && !withModules ? undefined : catalog(entry.stage);
     if (!rules) continue;
     const at = ['stages', entry.index];
     for (const needed of rules.requires ?? []) {

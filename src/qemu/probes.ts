@@ -43,24 +43,53 @@ const ELF_MACHINE: Record<string, number> = { x64: 62, arm64: 183, ia32: 3, arm:
  * instead of throwing when the exec fails, which would skip the rollback: so check first.
  */
 export function execProblem(path: string): string | undefined {
-  let header: Buffer;
+  let fd: number;
   try {
-    const fd = openSync(path, 'r');
-    header = Buffer.alloc(256);
-    const length = readSync(fd, header, 0, header.length, 0);
-    closeSync(fd);
-    header = header.subarray(0, length);
+    fd = openSync(path, 'r');
   } catch (error) {
     return `cannot read it (${(error as NodeJS.ErrnoException).code})`;
   }
-  if (header.subarray(0, 2).toString() === '#!') {
-    const interpreter = header.subarray(2).toString().split('\n')[0]!.trim().split(/\s+/)[0] ?? '';
-    return isExecutableFile(interpreter) ? undefined : `its interpreter "${interpreter}" (#! line) is missing or not executable`;
+  try {
+    const header = readAt(fd, 0, 256);
+    if (header.subarray(0, 2).toString() === '#!') {
+      const interpreter = header.subarray(2).toString().split('\n')[0]!.trim().split(/\s+/)[0] ?? '';
+      return isExecutableFile(interpreter) ? undefined : `its interpreter "${interpreter}" (#! line) is missing or not executable`;
+    }
+    if (header.length < 52 || header.readUInt32BE(0) !== 0x7f454c46) return 'it is neither an ELF program nor a #! script';
+    const is64 = header[4] === 2;
+    const little = header[5] === 1;
+    const machine = little ? header.readUInt16LE(18) : header.readUInt16BE(18);
+    const expected = ELF_MACHINE[process.arch];
+    if (header[4] !== (process.arch.endsWith('64') ? 2 : 1) || (expected !== undefined && machine !== expected)) return `it is an ELF program for another machine (this is ${process.arch})`;
+    const loader = elfInterpreter(fd, header, is64, little);
+    if (loader !== undefined && !existsSync(loader)) return `its dynamic loader ${loader} is missing (a program built for another system?)`;
+    return undefined;
+  } finally {
+    closeSync(fd);
   }
-  if (header.length < 20 || header.readUInt32BE(0) !== 0x7f454c46) return 'it is neither an ELF program nor a #! script';
-  const machine = header[5] === 1 ? header.readUInt16LE(18) : header.readUInt16BE(18);
-  const expected = ELF_MACHINE[process.arch];
-  if (header[4] !== (process.arch.endsWith('64') ? 2 : 1) || (expected !== undefined && machine !== expected)) return `it is an ELF program for another machine (this is ${process.arch})`;
+}
+
+function readAt(fd: number, position: number, length: number): Buffer {
+  const buffer = Buffer.alloc(length);
+  return buffer.subarray(0, readSync(fd, buffer, 0, length, position));
+}
+
+/** The PT_INTERP path of an ELF (its dynamic loader), or undefined for a static program. */
+function elfInterpreter(fd: number, header: Buffer, is64: boolean, little: boolean): string | undefined {
+  const u16 = (b: Buffer, at: number) => (little ? b.readUInt16LE(at) : b.readUInt16BE(at));
+  const u32 = (b: Buffer, at: number) => (little ? b.readUInt32LE(at) : b.readUInt32BE(at));
+  const word = (b: Buffer, at: number) => (is64 ? Number(little ? b.readBigUInt64LE(at) : b.readBigUInt64BE(at)) : u32(b, at));
+  const phoff = word(header, is64 ? 0x20 : 0x1c);
+  const phentsize = u16(header, is64 ? 0x36 : 0x2a);
+  const phnum = u16(header, is64 ? 0x38 : 0x2c);
+  const table = readAt(fd, phoff, phentsize * phnum);
+  for (let i = 0; i < phnum && (i + 1) * phentsize <= table.length; i++) {
+    const entry = table.subarray(i * phentsize, (i + 1) * phentsize);
+    if (u32(entry, 0) !== 3) continue; // PT_INTERP
+    const offset = word(entry, is64 ? 0x08 : 0x04);
+    const size = word(entry, is64 ? 0x20 : 0x10);
+    return readAt(fd, offset, Math.min(size, 4096)).toString().replace(/\0.*$/s, '');
+  }
   return undefined;
 }
 

@@ -37,7 +37,16 @@ export function bridgeCommands(nics: readonly PreparedNic[], view: NetworkView):
     const iface = link(nic.iface);
     if (iface?.address !== nic.ifaceMac) commands.push(`link set ${nic.iface} address ${nic.ifaceMac}`);
     if (iface?.master !== nic.bridge) commands.push(`link set ${nic.iface} master ${nic.bridge}`);
-    const port = link(nic.port);
+    let port = link(nic.port);
+    if (nic.portIsTap && port) {
+      // Only a tap may be reused (re-entry), never another link that happens to have the name.
+      if (port.linkinfo?.info_kind !== 'tun') throw new Error(`${nic.port} exists and is not a tap; choose another bridge.options.tapName`);
+      // A tap made with other queue settings (the profile's cpus changed) would make QEMU fail after the exec.
+      if ((port.linkinfo.info_data?.multi_queue ?? false) !== nic.queues > 1) {
+        commands.push(`link del ${nic.port}`);
+        port = undefined;
+      }
+    }
     if (nic.portIsTap && !port) commands.push(`tuntap add dev ${nic.port} mode tap${nic.queues > 1 ? ' multi_queue' : ''}`);
     if (!nic.portIsTap && !port) throw new Error(`VM port ${nic.port} (bridge.options.vmPorts) does not exist`);
     commands.push(`link set ${nic.port} mtu ${nic.mtu}`);
@@ -49,13 +58,15 @@ export function bridgeCommands(nics: readonly PreparedNic[], view: NetworkView):
 
 /** Undo: remove taps and bridges (which frees their ports), give the interfaces their MACs back. */
 export function unbridgeCommands(nics: readonly PreparedNic[], captured: CapturedNetwork, view: NetworkView): string[] {
+  const kind = (name: string) => view.links.find((l) => l.ifname === name)?.linkinfo?.info_kind;
   const exists = (name: string) => view.links.some((l) => l.ifname === name);
   const commands: string[] = [];
   for (const nic of nics) {
     const original = captured.interfaces.find((i) => i.name === nic.iface);
     if (!nic.portIsTap && exists(nic.port)) commands.push(`link set ${nic.port} nomaster`);
-    if (nic.portIsTap && exists(nic.port)) commands.push(`link del ${nic.port}`);
-    if (exists(nic.bridge)) commands.push(`link del ${nic.bridge}`);
+    // Only what this stage can have made: a tap, a bridge. Never another link that has the name.
+    if (nic.portIsTap && kind(nic.port) === 'tun') commands.push(`link del ${nic.port}`);
+    if (kind(nic.bridge) === 'bridge') commands.push(`link del ${nic.bridge}`);
     if (original && exists(nic.iface)) commands.push(`link set ${nic.iface} address ${original.mac}`, `link set ${nic.iface} mtu ${original.mtu}`, `link set ${nic.iface} up`);
   }
   return commands;
@@ -79,16 +90,16 @@ export default defineStage<BridgeOptions>({
   },
   async apply(ctx) {
     const nics = designNics(requireCaptured(ctx), ctx.options, queuesFor(ctx));
-    ctx.state.nics = nics;
-    await applyBatch(ctx.run, bridgeCommands(nics, await knownNetwork(ctx.run, ctx.state, ctx.signal)), ctx.signal, ctx.state);
+    const commands = bridgeCommands(nics, await knownNetwork(ctx.run, ctx.state, ctx.signal)); // refuses name clashes
+    ctx.state.nics = nics; // from here on, rollback has something to undo
+    await applyBatch(ctx.run, commands, ctx.signal, ctx.state);
     for (const nic of nics) ctx.log.info(`${nic.bridge}: ${nic.iface} (now ${nic.ifaceMac}) + ${nic.port} for the VM (${nic.vmMac}), mtu ${nic.mtu}`);
   },
   async rollback(ctx) {
-    const captured = ctx.state.captured;
-    const nics = ctx.state.nics ?? (captured ? designNics(captured, ctx.options, queuesFor(ctx)) : []);
-    if (!captured) return;
+    // apply records the design before its first change: no design, nothing changed.
+    const { captured, nics } = ctx.state;
+    if (!captured || !nics) return;
     const failures = await applyEach(ctx.run, unbridgeCommands(nics, captured, await readNetwork(ctx.run)), ctx.state);
-    delete ctx.state.nics;
     if (failures.length) throw new Error(failures.join('; '));
   },
   async plan(ctx) {

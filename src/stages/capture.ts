@@ -46,9 +46,6 @@ export default defineStage<CaptureOptions>({
     ctx.state.captured = await capture(ctx);
     ctx.log.info(`captured ${summary(ctx.state.captured).join('; ')}`);
   },
-  async rollback(ctx) {
-    delete ctx.state.captured; // reads only; nothing in the namespace to undo
-  },
   async plan(ctx) {
     ctx.state.captured = await capture(ctx);
     return summary(ctx.state.captured).map((line) => `read ${line}`);

@@ -12,7 +12,9 @@ export default defineStage<ExecKvmOptions>({
   last: true,
   async preflight(ctx) {
     // NICs come from the bridge stage; whether there will be any is known from the profile.
-    const withNics = ctx.profile.stages.some((s) => s.stage === 'bridge' && s.enabled);
+    const bridge = ctx.profile.stages.find((s) => s.stage === 'bridge' && s.enabled);
+    if (bridge?.options.vmPorts) throw new Error('bridge.options.vmPorts gives the VM existing links instead of taps, and QEMU can only attach to taps: drop vmPorts or the exec-kvm stage');
+    const withNics = bridge !== undefined;
     checkHost(ctx.profile, hostProbes, withNics);
   },
   async apply(ctx) {

@@ -42,7 +42,8 @@ export function readdressCommands(iface: CapturedInterface, nic: PreparedNic & {
   for (const route of iface.routes.filter((r) => !isConnected(r))) {
     if (hasRoute(view, iface.name, route.dst)) commands.push(`route del ${routeSpec({ dst: route.dst, gateway: route.gateway, metric: route.metric }, iface.name)}`);
   }
-  for (const a of iface.ipv4) if (hasAddress(view, iface.name, a.address)) commands.push(`addr del ${a.address}/${a.prefix} dev ${iface.name}`);
+  // Secondaries first: deleting a primary also deletes its secondaries (unless promote_secondaries).
+  for (const a of [...iface.ipv4].reverse()) if (hasAddress(view, iface.name, a.address)) commands.push(`addr del ${a.address}/${a.prefix} dev ${iface.name}`);
   commands.push(`link set ${nic.bridge} address ${nic.bridgeMac}`);
   if (!hasAddress(view, nic.bridge, nic.bridgeAddress.address)) commands.push(`addr add ${nic.bridgeAddress.address}/${nic.bridgeAddress.prefix} dev ${nic.bridge}`);
   for (const route of bridgeRoutes(iface, nic.bridgeAddress, mode)) {
@@ -71,7 +72,6 @@ async function isFreeOnLink(run: CommandRunner, bridge: string, address: string,
 
 async function chooseBridgeAddress(ctx: StageContext<ReaddressOptions>, iface: CapturedInterface, nic: PreparedNic, view: NetworkView): Promise<InterfaceAddress> {
   // Re-entry: keep the address the bridge already has, so nothing changes under a running dnsmasq.
-  if (nic.bridgeAddress) return nic.bridgeAddress;
   const existing = view.links.find((l) => l.ifname === nic.bridge)?.addr_info?.find((a) => a.family === 'inet');
   if (existing) return { address: existing.local, prefix: existing.prefixlen };
   const primary = iface.ipv4[0]!;
@@ -125,7 +125,6 @@ export default defineStage<ReaddressOptions>({
     if (!captured || !nics) return;
     const view = await readNetwork(ctx.run);
     const failures = await applyEach(ctx.run, nics.flatMap((nic) => restoreCommands(ifaceOf(captured, nic), nic, view)), ctx.state);
-    for (const nic of nics) delete nic.bridgeAddress;
     if (failures.length) throw new Error(failures.join('; '));
   },
   async plan(ctx) {

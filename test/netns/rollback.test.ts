@@ -2,7 +2,7 @@
 // namespace (Kubernetes) recovers; state from another namespace (Docker restart) is ignored.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { execa } from 'execa';
 import { cleanupAll, createContainer, createHost, createVmPort, ensureTools, ipNs, runDhcpClient, snapshot, type Container } from './harness.ts';
 import { failingStage, hangingStage, networkProfile, runStartvm, STAGE_MODULES, startStartvm, waitForFile } from './support.ts';
@@ -153,6 +153,47 @@ test('re-entry while the first dnsmasq still runs: it is replaced, not duplicate
   assert.is(second.exitCode, 0, second.stderr);
   const dnsmasqs = (await processesIn(ctr.ns)).filter((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'dnsmasq');
   assert.is(dnsmasqs.length, 1);
+});
+
+test('a second start interrupted before the hand-over undoes the first start too: back to the original network', async () => {
+  const ctr = await dockerLikeContainer();
+  const original = snapshot(ctr);
+  const first = startStartvm(ctr, networkProfile({ stagesAfter: [hangingStage] }));
+  await waitForFile(`${first.runDir}/hang.ready`);
+  first.child.kill('SIGKILL');
+  await first.child;
+  process.kill(Number(readFileSync(`${first.runDir}/dnsmasq/dnsmasq.pid`, 'utf8')), 'SIGKILL');
+  rmSync(`${first.runDir}/hang.ready`);
+
+  const second = startStartvm(ctr, networkProfile({ stagesAfter: [hangingStage] }), {}, first.runDir);
+  await waitForFile(`${first.runDir}/hang.ready`);
+  second.child.kill('SIGTERM');
+  const result = await second.child;
+  assert.is(result.exitCode, 143, String(result.stderr));
+  assert.equal(snapshot(ctr), original);
+  assert.equal(readdirSync(first.runDir), []);
+});
+
+test('a second startvm in the same run directory is refused while the first runs', async () => {
+  const ctr = await dockerLikeContainer();
+  const first = startStartvm(ctr, networkProfile({ stagesAfter: [hangingStage] }));
+  await waitForFile(`${first.runDir}/hang.ready`);
+  const during = snapshot(ctr);
+  const second = await runStartvm(ctr, networkProfile(), {}, first.runDir);
+  assert.is(second.exitCode, 1);
+  assert.match(second.stderr, new RegExp(`startvm is already running in ${first.runDir} \\(PID ${first.child.pid}`));
+  assert.equal(snapshot(ctr), during, 'the second start changed nothing');
+  first.child.kill('SIGTERM');
+  await first.child;
+});
+
+test('a tap name that is an existing interface is refused, and that interface is left alone', async () => {
+  const ctr = await dockerLikeContainer();
+  const before = snapshot(ctr);
+  const run = await runStartvm(ctr, `version: 1\nstages:\n  - capture\n  - { stage: bridge, options: { tapName: "eth{{index}}" } }\n`);
+  assert.is(run.exitCode, 1, run.stderr);
+  assert.match(run.stderr, /eth0 exists and is not a tap; choose another bridge\.options\.tapName/);
+  assert.equal(snapshot(ctr), before);
 });
 
 test('state saved in another network namespace (Docker restart: new namespace, same filesystem) is ignored', async () => {

@@ -23,4 +23,11 @@ test('CI runs the test command the README gives', () => {
   assert.match(readFileSync(`${root}.ci/run`, 'utf8'), /^npm test 2>&1 \| tee/m);
 });
 
+test('the README demo command is the one the demo test runs', () => {
+  const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
+  assert.ok(readme.includes('`npm run demo`'));
+  assert.is(pkg.scripts.demo, 'node scripts/demo.ts');
+  assert.match(readFileSync(`${root}test/e2e/demo.test.ts`, 'utf8'), /scripts\/demo\.ts/);
+});
+
 test.run();

@@ -59,23 +59,26 @@ test('a failing stage rolls back itself and the completed stages in reverse orde
     ...base,
     log: memoryLogger(),
     stages: [stage('a'), stage('b'), stage('c', { fail: true }), stage('d')],
-    persist: { save: () => saves.push('save'), clear: () => saves.push('clear') },
+    persist: { save: (state) => saves.push(`save ${state.applied?.join(',')}`), clear: () => saves.push('clear') },
   }).catch((e: unknown) => e);
   assert.instance(error, StageError);
   assert.is((error as StageError).stage, 'c');
   assert.is((error as Error).message, 'stage "c" failed: c broke');
   assert.equal(events, ['apply a', 'apply b', 'apply c', 'rollback c', 'rollback b', 'rollback a']);
-  assert.equal(saves, ['save', 'save', 'clear']);
+  // The journal is saved before each change (a kill mid-stage leaves a record) and after it; a full rollback clears it.
+  assert.equal(saves, ['save a', 'save a', 'save a,b', 'save a,b', 'save a,b,c', 'clear']);
 });
 
 test('a failing rollback does not stop the others, and keeps the saved state for the next start', async () => {
   const { events, stage } = recorder();
   const saves: string[] = [];
   const log = memoryLogger();
-  await runPipeline({ ...base, log, stages: [stage('a'), stage('b', { rollbackFails: true }), stage('c', { fail: true })], persist: { save: () => saves.push('save'), clear: () => saves.push('clear') } }).catch(() => {});
+  const state = { captured: { marker: true } } as never;
+  await runPipeline({ ...base, log, state, stages: [stage('a'), stage('b', { rollbackFails: true }), stage('c', { fail: true })], persist: { save: (s) => saves.push(JSON.stringify(s)), clear: () => saves.push('clear') } }).catch(() => {});
   assert.equal(events, ['apply a', 'apply b', 'apply c', 'rollback c', 'rollback b', 'rollback a']);
   assert.ok(log.lines.some((l) => l.includes('rollback of stage "b" failed: b rollback broke')));
-  assert.equal(saves, ['save', 'save', 'save']);
+  assert.not.ok(saves.includes('clear'));
+  assert.equal(JSON.parse(saves[saves.length - 1]!), { captured: { marker: true }, applied: ['a', 'b', 'c'] }, 'what the next start needs is kept intact');
 });
 
 test('SIGTERM mid-pipeline: the running stage is aborted, everything rolls back, nothing after it runs', async () => {
@@ -85,6 +88,38 @@ test('SIGTERM mid-pipeline: the running stage is aborted, everything rolls back,
   assert.is((error as InterruptedError).signalName, 'SIGTERM');
   assert.equal(events, ['apply a', 'apply b', 'aborted b', 'rollback b', 'rollback a']);
   assert.is(process.listenerCount('SIGTERM'), 0, 'signal handlers are removed afterwards');
+});
+
+test('re-entry: stages applied by an earlier, interrupted start are rolled back too', async () => {
+  const { events, stage } = recorder();
+  const state = { applied: ['a', 'b'] };
+  await runPipeline({ ...base, log: memoryLogger(), state, stages: [stage('a'), stage('b'), stage('c', { fail: true })] }).catch(() => {});
+  assert.equal(events, ['apply a', 'apply b', 'apply c', 'rollback c', 'rollback b', 'rollback a']);
+});
+
+test('re-entry: a SIGTERM before any stage of this start still undoes the earlier start', async () => {
+  const { events, stage } = recorder();
+  const state = { applied: ['a', 'b'] };
+  const stall: ResolvedStage = {
+    enabled: true,
+    options: {},
+    stage: {
+      name: 'check',
+      description: 'a preflight that is still running when the signal comes',
+      async preflight() {
+        const busy = setInterval(() => {}, 1000);
+        process.kill(process.pid, 'SIGTERM');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        clearInterval(busy);
+      },
+      async apply() {
+        events.push('apply check');
+      },
+    },
+  };
+  const error = await runPipeline({ ...base, log: memoryLogger(), state, stages: [stage('a'), stage('b'), stall] }).catch((e: unknown) => e);
+  assert.instance(error, InterruptedError);
+  assert.equal(events, ['rollback b', 'rollback a']);
 });
 
 test('switched-off stages are skipped and logged', async () => {

@@ -2,7 +2,7 @@
 // the process on failure, which would leave the network half set up.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { execProblem } from '../../../src/qemu/probes.ts';
 
@@ -36,6 +36,16 @@ test('an ELF for another machine is refused', () => {
   assert.match(execProblem(file('other-arch', elf)) ?? '', /^it is an ELF program for another machine/);
   elf[4] = 0; // invalid class
   assert.match(execProblem(file('no-class', elf)) ?? '', /^it is an ELF program for another machine/);
+});
+
+test('a dynamically linked program whose loader is missing is refused, naming the loader', () => {
+  const program = readFileSync('/bin/true');
+  const loader = /\/lib[^\0]*ld-linux[^\0]*/.exec(program.toString('latin1'))?.[0];
+  assert.ok(loader, '/bin/true names its dynamic loader');
+  const missing = loader.replace('ld-linux', 'ld-gone!');
+  const patched = Buffer.from(program.toString('latin1').replace(loader, missing), 'latin1');
+  assert.is(execProblem(file('no-loader', patched)), `its dynamic loader ${missing} is missing (a program built for another system?)`);
+  assert.is(execProblem(file('true-copy', program)), undefined);
 });
 
 test('an unreadable path says why', () => {

@@ -1,0 +1,30 @@
+// One startvm per run directory. A second `startvm run` in a running VM container (docker exec)
+// would restart the live dnsmasq, wipe its leases and start a second QEMU on the same tap. The
+// lock holds startvm's PID, which QEMU keeps after the exec, so it stays held while the VM runs.
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { UserError } from './errors.ts';
+
+const alive = (pid: number): boolean => {
+  try {
+    return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+  } catch {
+    return false;
+  }
+};
+
+export function acquireRunLock(runDir: string, pid = process.pid): { release(): void } {
+  const path = `${runDir}/startvm.pid`;
+  let holder: number | undefined;
+  try {
+    holder = Number.parseInt(readFileSync(path, 'utf8'), 10);
+  } catch {
+    holder = undefined;
+  }
+  // Our own PID is ours: a restarted container is PID 1 again in a new PID namespace.
+  if (holder !== undefined && holder !== pid && alive(holder)) {
+    throw new UserError(`startvm is already running in ${runDir} (PID ${holder}, the VM once it has started); use another --run-dir for a second VM`);
+  }
+  rmSync(path, { force: true });
+  writeFileSync(path, `${pid}\n`, { mode: 0o600, flag: 'wx' });
+  return { release: () => rmSync(path, { force: true }) };
+}
