@@ -3,14 +3,7 @@
 // lock holds startvm's PID, which QEMU keeps after the exec, so it stays held while the VM runs.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { UserError } from './errors.ts';
-
-const alive = (pid: number): boolean => {
-  try {
-    return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
-  } catch {
-    return false;
-  }
-};
+import { isRunning } from './process.ts';
 
 export function acquireRunLock(runDir: string, pid = process.pid): { release(): void } {
   const path = `${runDir}/startvm.pid`;
@@ -21,7 +14,7 @@ export function acquireRunLock(runDir: string, pid = process.pid): { release(): 
     holder = undefined;
   }
   // Our own PID is ours: a restarted container is PID 1 again in a new PID namespace.
-  if (holder !== undefined && holder !== pid && alive(holder)) {
+  if (holder !== undefined && holder !== pid && isRunning(holder)) {
     throw new UserError(`startvm is already running in ${runDir} (PID ${holder}, the VM once it has started); use another --run-dir for a second VM`);
   }
   rmSync(path, { force: true });

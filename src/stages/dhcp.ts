@@ -5,7 +5,7 @@ import Mustache from 'mustache';
 import { defineStage, type StageContext } from '../engine/stage.ts';
 import type { DhcpOptions } from '../profile/types.ts';
 import { dnsmasqView, type DnsmasqFiles } from '../net/dnsmasq-view.ts';
-import { readPidFile, stopProcess } from '../net/process.ts';
+import { readPidFile, stopProcess } from '../engine/process.ts';
 import { packagePath } from '../paths.ts';
 import { findExecutable } from '../qemu/probes.ts';
 

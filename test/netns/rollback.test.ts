@@ -67,7 +67,7 @@ test('dnsmasq refusing its configuration: its exit status is reported and everyt
 test('a missing QEMU binary is refused before the network is touched', async () => {
   const ctr = await dockerLikeContainer();
   const before = snapshot(ctr);
-  const run = await runStartvm(ctr, `${networkProfile({ vmPorts: [] }).replace(/    options: \{ vmPorts: \[\] \}\n/, '')}  - exec-kvm\nvm: { qemu: /nonexistent/qemu-system-x86_64, accel: tcg }\n`);
+  const run = await runStartvm(ctr, networkProfile({ vmPorts: null, stagesAfter: ['exec-kvm'], vm: '{ qemu: /nonexistent/qemu-system-x86_64, accel: tcg }' }));
   assert.is(run.exitCode, 1, run.stderr);
   assert.match(run.stderr, /stage "exec-kvm" cannot run: QEMU binary "\/nonexistent\/qemu-system-x86_64" not found or not executable .*; nothing was changed/);
   assert.not.match(run.stderr, /\[capture\] start/);
@@ -80,7 +80,7 @@ test('a QEMU binary the kernel would refuse (a truncated ELF) is refused before 
   const { writeFileSync, mkdtempSync } = await import('node:fs');
   const dir = mkdtempSync('/tmp/startvm-badexec-');
   writeFileSync(`${dir}/qemu`, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2, 3]), { mode: 0o755 });
-  const run = await runStartvm(ctr, `${networkProfile({ vmPorts: [] }).replace(/    options: \{ vmPorts: \[\] \}\n/, '')}  - exec-kvm\nvm: { qemu: ${dir}/qemu, accel: tcg }\n`);
+  const run = await runStartvm(ctr, networkProfile({ vmPorts: null, stagesAfter: ['exec-kvm'], vm: `{ qemu: ${dir}/qemu, accel: tcg }` }));
   assert.is(run.exitCode, 1, run.stderr);
   assert.match(run.stderr, /stage "exec-kvm" cannot run: QEMU binary .* cannot be executed: it is neither an ELF program nor a #! script; nothing was changed/);
   assert.equal(snapshot(ctr), before);
@@ -92,7 +92,7 @@ test('a failure in the last stage, after every network change, rolls back the wh
   const { copyFileSync, mkdtempSync } = await import('node:fs');
   const dir = mkdtempSync('/tmp/startvm-vanish-');
   copyFileSync('/bin/true', `${dir}/qemu`);
-  const profile = `${networkProfile({ vmPorts: [] }).replace(/    options: \{ vmPorts: \[\] \}\n/, '')}  - { stage: remove-file, module: ${STAGE_MODULES}/remove-file.mjs, options: { path: ${dir}/qemu } }\n  - exec-kvm\nvm: { qemu: ${dir}/qemu, accel: tcg }\n`;
+  const profile = networkProfile({ vmPorts: null, stagesAfter: [`{ stage: remove-file, module: ${STAGE_MODULES}/remove-file.mjs, options: { path: ${dir}/qemu } }`, 'exec-kvm'], vm: `{ qemu: ${dir}/qemu, accel: tcg }` });
   const run = await runStartvm(ctr, profile);
   assert.is(run.exitCode, 1, run.stderr);
   assert.match(run.stderr, /stage "exec-kvm" failed: QEMU binary ".*\/qemu" not found or not executable/);

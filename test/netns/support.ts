@@ -20,12 +20,12 @@ export function writeProfile(text: string): { profile: string; runDir: string } 
   return { profile: `${dir}/profile.yaml`, runDir: `${dir}/run` };
 }
 
-/** Network stages up to dhcp, with a veth end (the VM port) instead of a tap: no QEMU involved. */
-export const networkProfile = (extra: { readdress?: string; dhcp?: string; stagesAfter?: string[]; vmPorts?: string[] } = {}): string => `version: 1
-stages:
+/** Network stages up to dhcp, with a veth end (the VM port) instead of a tap unless vmPorts is null: no QEMU involved. */
+export const networkProfile = (extra: { readdress?: string; dhcp?: string; stagesAfter?: string[]; vmPorts?: string[] | null; vm?: string } = {}): string => `version: 1
+${extra.vm ? `vm: ${extra.vm}\n` : ''}stages:
   - capture
   - stage: bridge
-    options: { vmPorts: [${(extra.vmPorts ?? ['vmport0']).join(', ')}] }
+    options: { ${extra.vmPorts === null ? '' : `vmPorts: [${(extra.vmPorts ?? ['vmport0']).join(', ')}]`} }
   - stage: readdress
     options: { ${extra.readdress ?? ''} }
   - stage: dhcp

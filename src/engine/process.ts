@@ -20,25 +20,25 @@ export function processName(pid: number): string | undefined {
   }
 }
 
-const alive = (pid: number): boolean => {
+/** Running, not a zombie waiting for PID 1 to reap it (QEMU as PID 1 reaps nobody). */
+export function isRunning(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return processName(pid) !== undefined && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+    return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
   } catch {
     return false;
   }
-};
+}
 
 /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. Not our child, so no exit event: poll /proc. */
 export async function stopProcess(pid: number, expectedName: string, graceMs = 2000): Promise<boolean> {
   if (processName(pid) !== expectedName) return false;
   process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
-  while (alive(pid)) {
+  while (isRunning(pid)) {
     if (Date.now() > deadline) {
       process.kill(pid, 'SIGKILL');
       await sleep(20);
-      if (!alive(pid)) break;
+      if (!isRunning(pid)) break;
     }
     await sleep(10);
   }
