@@ -26,7 +26,7 @@ COPY src/ src/
 # npm ci installs exactly the lockfile, dev dependencies included (esbuild; the pinned `node`, whose
 # install script fetches a Node binary through the npm registry), and runs "prepare", which already
 # builds. The explicit build keeps the step visible; `test -s` fails the image if no bundle came out.
-RUN npm ci && npm run build && test -s dist/startvm.mjs
+RUN npm ci && npm run build && test -s dist/startvm.cjs
 
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 # The programs the stages run (src/doctor/requirements.ts): ip (capture, bridge, readdress),

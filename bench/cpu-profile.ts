@@ -57,7 +57,7 @@ export function summarizeProfile(profile: CpuProfile): [string, number][] {
     if (functionName === '(garbage collector)') return add('garbage collection', us);
     if (functionName === '(program)') return add('(program): V8/Node native work outside JS (parsing, startup)', us);
     if (/compile|Compile/.test(functionName) && !url.startsWith('file:')) return add('compiling modules (compileSourceTextModule, internal loaders)', us);
-    const map = url.startsWith('file:') && url.endsWith('.mjs') ? sourceMapFor(url, maps) : undefined;
+    const map = url.startsWith('file:') && /\.[cm]?js$/.test(url) ? sourceMapFor(url, maps) : undefined;
     if (map) {
       const entry = map.findEntry(lineNumber, columnNumber) as { originalSource?: string };
       return add(`JS: ${entry.originalSource ? packageOf(entry.originalSource) : 'bundle (module top level, unmapped)'}`, us);

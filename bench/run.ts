@@ -6,6 +6,7 @@
 // 2. residual cost: processes left beside the VM and their memory
 // 3. lint throughput over 1,000 generated profiles, and the start-up part
 // 4. validation: checkProfile on profiles/default.yaml inside the process
+import { BUNDLE_ENTRY } from '../scripts/build-outputs.ts';
 import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -38,7 +39,7 @@ if (needsNamespaces && process.getuid?.() !== 0) {
   process.stderr.write('bench: the hand-over and residual sections create network namespaces: run as root (or --only lint,validation)\n');
   process.exit(2);
 }
-if (!existsSync(`${root}dist/startvm.mjs`) || !existsSync(`${root}src/profile/generated/profile-validator.cjs`)) {
+if (!existsSync(`${root}${BUNDLE_ENTRY}`) || !existsSync(`${root}src/profile/generated/profile-validator.cjs`)) {
   process.stderr.write('bench: build first: node scripts/build.ts (npm run build)\n');
   process.exit(2);
 }

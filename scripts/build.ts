@@ -28,20 +28,21 @@ async function bundleCli(): Promise<void> {
   await esbuild.build({
     entryPoints: { startvm: `${root}${BUNDLE_SOURCE}` },
     outdir: `${root}${BUNDLE_DIR}`,
-    outExtension: { '.js': '.mjs' },
-    // Commands and optional parts (lint, plan, doctor, ajv for stage modules) are imported
-    // dynamically and land in chunks of their own, so `run` parses only what it runs.
-    splitting: true,
-    // Chunks stay next to the entry: src/paths.ts finds shipped files one level up from any module.
-    chunkNames: '[name]-[hash]',
+    outExtension: { '.js': '.cjs' },
     bundle: true,
     platform: 'node',
-    format: 'esm',
+    // CommonJS, one file: Node loads it with require(), without the ES module loader's per-module
+    // jobs and the facades it builds for every node: built-in (the benchmark measured both on the
+    // start path). The commands and optional parts (lint, plan, doctor, ajv for stage modules) are
+    // imported dynamically in the source; esbuild wraps them in functions that run only when
+    // imported, so `run` evaluates only what it runs.
+    format: 'cjs',
     target: 'node22',
     sourcemap: 'linked',
     logLevel: 'warning',
-    // Bundled CommonJS dependencies call require(); give them one.
-    banner: { js: "import { createRequire as __startvmRequire } from 'node:module'; const require = __startvmRequire(import.meta.url);" },
+    // src/paths.ts finds shipped files relative to import.meta.url, which CommonJS lacks.
+    define: { 'import.meta.url': '__startvmModuleUrl' },
+    banner: { js: "const __startvmModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
   });
 }
 

@@ -37,14 +37,15 @@ function fatal(message: string, argv: readonly string[], env: NodeJS.ProcessEnv)
 }
 
 const argv = process.argv.slice(2);
-try {
-  process.exitCode = await main(argv, process.env);
-} catch (error) {
-  if (error instanceof UserError) {
-    fatal(error.message, argv, process.env);
-    process.exitCode = error.exitCode;
-  } else {
-    fatal(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, argv, process.env);
-    process.exitCode = 2;
-  }
-}
+main(argv, process.env).then(
+  (code) => void (process.exitCode = code),
+  (error: unknown) => {
+    if (error instanceof UserError) {
+      fatal(error.message, argv, process.env);
+      process.exitCode = error.exitCode;
+    } else {
+      fatal(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, argv, process.env);
+      process.exitCode = 2;
+    }
+  },
+);

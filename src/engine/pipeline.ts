@@ -102,18 +102,20 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSta
     const started = performance.now();
     if (!journal.includes(entry)) journal.push(entry);
     state.applied = journal.map((e) => e.stage.name);
-    persist.save(state); // before the change: a kill in the middle of it still leaves a record
+    // Before the change, so a kill in the middle of it still leaves a record. This save also
+    // carries what the previous stage put into the state (one write per stage, not two).
+    persist.save(state);
     try {
       await entry.stage.apply(contextFor(entry));
     } catch (cause) {
       failure = { entry, cause };
       break;
     }
-    persist.save(state);
     log.stage(name, 'done', { ms: Math.round(performance.now() - started) });
   }
 
   if (!failure && !received) {
+    persist.save(state);
     removeHandlers();
     return state;
   }

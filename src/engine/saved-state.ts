@@ -29,6 +29,8 @@ export interface SavedStateStore extends StatePersistence {
 
 export function savedStateStore(runDir: string, log: Logger, identity: () => string = namespaceIdentity): SavedStateStore {
   const path = `${runDir}/${FILE}`;
+  let namespace: string | undefined; // read once: a process does not change its network namespace
+  const ours = (): string => (namespace ??= identity());
   return {
     load() {
       let saved: SavedFile;
@@ -39,7 +41,7 @@ export function savedStateStore(runDir: string, log: Logger, identity: () => str
         // Guessing would capture an already re-addressed namespace as if it were the original.
         throw new UserError(`cannot read the saved state ${path}: ${(error as Error).message}; if this container's network was never set up by startvm, remove the file`);
       }
-      if (saved.namespace !== identity()) {
+      if (saved.namespace !== ours()) {
         log.warn(`ignoring ${path}: it was saved in another network namespace (a restarted container with a new network)`);
         rmSync(path, { force: true });
         return {};
@@ -48,7 +50,7 @@ export function savedStateStore(runDir: string, log: Logger, identity: () => str
       return saved.state;
     },
     save(state) {
-      const body: SavedFile = { namespace: identity(), state };
+      const body: SavedFile = { namespace: ours(), state };
       // A fresh file (wx after unlink): never write through something planted at that name.
       rmSync(`${path}.tmp`, { force: true });
       writeFileSync(`${path}.tmp`, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600, flag: 'wx' });

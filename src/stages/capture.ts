@@ -1,5 +1,5 @@
 // capture: records the container's network configuration before anything changes.
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { defineStage } from '../engine/stage.ts';
 import type { CaptureOptions } from '../profile/types.ts';
@@ -9,9 +9,10 @@ import { knownNetwork } from '../net/ip.ts';
 import { selectInterfaces } from '../net/capture.ts';
 import { parseResolvConf } from '../net/resolv.ts';
 
-async function readOptional(path: string): Promise<string> {
+// Synchronous: two small files, and node:fs/promises would be one more module to load on every start.
+function readOptional(path: string): string {
   try {
-    return await readFile(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
     throw error;
@@ -19,7 +20,9 @@ async function readOptional(path: string): Promise<string> {
 }
 
 async function capture(ctx: StageContext<CaptureOptions>): Promise<CapturedNetwork> {
-  const [view, resolvConf, hosts] = await Promise.all([knownNetwork(ctx.run, ctx.state, ctx.signal), readOptional(ctx.options.resolvConf), readOptional(ctx.options.hosts)]);
+  const resolvConf = readOptional(ctx.options.resolvConf);
+  const hosts = readOptional(ctx.options.hosts);
+  const view = await knownNetwork(ctx.run, ctx.state, ctx.signal);
   const { interfaces, skipped } = selectInterfaces(view, ctx.profile.network.interfaces);
   if (skipped.length) ctx.log.info(`not handing over: ${skipped.join(', ')}`);
   return { interfaces, resolver: parseResolvConf(resolvConf), hostname: hostname(), hosts };

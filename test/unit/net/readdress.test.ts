@@ -18,8 +18,8 @@ const calicoEth0 = calico.interfaces[0]!;
 const DOCKER_BRIDGE = { address: '169.254.35.2', prefix: 32 };
 const CALICO_BRIDGE = { address: '169.254.187.126', prefix: 32 };
 /** The NIC as readdress leaves it; the bridge MACs are those in the *-bridged samples. */
-const dockerNic = { ...designNics(docker, BRIDGE_DEFAULTS, 1)[0]!, bridgeAddress: DOCKER_BRIDGE, bridgeMac: 'c6:bd:e7:b2:19:26' };
-const calicoNic = { ...designNics(calico, BRIDGE_DEFAULTS, 1)[0]!, bridgeAddress: CALICO_BRIDGE, bridgeMac: '3a:55:70:1e:95:d0' };
+const dockerNic = { ...designNics(docker, BRIDGE_DEFAULTS, 1)[0]!, bridgeAddress: DOCKER_BRIDGE, bridgeMac: 'd6:2d:d1:dd:de:63' };
+const calicoNic = { ...designNics(calico, BRIDGE_DEFAULTS, 1)[0]!, bridgeAddress: CALICO_BRIDGE, bridgeMac: 'f6:74:2f:b3:e5:8f' };
 
 /** readdress's own plan: chooses the bridge address from what ip reports, as apply does, and changes nothing. */
 async function plan(network: CapturedNetwork, sample: NetworkView, mode: ReaddressOptions['mode'] = 'link-local'): Promise<{ lines: string[]; nics: PreparedNic[] }> {
@@ -62,7 +62,7 @@ test('readdress commands, Docker: routes and address off eth0, bridge MAC and ad
   assert.equal(readdressCommands(dockerEth0, dockerNic, await view('docker'), 'link-local'), [
     'route del default via 172.17.0.1 dev eth0',
     'addr del 172.17.0.2/16 dev eth0',
-    'link set br0 address c6:bd:e7:b2:19:26',
+    'link set br0 address d6:2d:d1:dd:de:63',
     'addr add 169.254.35.2/32 dev br0',
     'route add 172.17.0.0/16 dev br0 scope link src 169.254.35.2 proto static',
     'route add default via 172.17.0.1 dev br0 src 169.254.35.2',
@@ -75,7 +75,7 @@ test('readdress commands, Calico: the on-link route is deleted explicitly (the k
     'route del default via 169.254.1.1 dev eth0',
     'route del 169.254.1.1/32 dev eth0',
     'addr del 10.244.1.5/32 dev eth0',
-    'link set br0 address 3a:55:70:1e:95:d0',
+    'link set br0 address f6:74:2f:b3:e5:8f',
     'addr add 169.254.187.126/32 dev br0',
     'route add 169.254.1.1/32 dev br0 scope link src 169.254.187.126',
     'route add 10.244.1.5/32 dev br0 scope link src 169.254.187.126 proto static',
@@ -84,8 +84,8 @@ test('readdress commands, Calico: the on-link route is deleted explicitly (the k
 });
 
 test('readdress commands re-entered on a readdressed namespace only set the bridge MAC again', async () => {
-  assert.equal(readdressCommands(dockerEth0, dockerNic, await view('bridged'), 'link-local'), ['link set br0 address c6:bd:e7:b2:19:26']);
-  assert.equal(readdressCommands(calicoEth0, calicoNic, await view('calico-bridged'), 'link-local'), ['link set br0 address 3a:55:70:1e:95:d0']);
+  assert.equal(readdressCommands(dockerEth0, dockerNic, await view('bridged'), 'link-local'), ['link set br0 address d6:2d:d1:dd:de:63']);
+  assert.equal(readdressCommands(calicoEth0, calicoNic, await view('calico-bridged'), 'link-local'), ['link set br0 address f6:74:2f:b3:e5:8f']);
 });
 
 test('the bridge address comes from the VM MAC: the same on every start, different for another MAC', async () => {
@@ -93,7 +93,7 @@ test('the bridge address comes from the VM MAC: the same on every start, differe
   const again = await plan(docker, await view('docker'));
   assert.equal(first.nics[0]!.bridgeAddress, DOCKER_BRIDGE);
   assert.equal(again.nics[0]!.bridgeAddress, DOCKER_BRIDGE);
-  assert.is(first.nics[0]!.bridgeMac, 'c6:bd:e7:b2:19:26');
+  assert.is(first.nics[0]!.bridgeMac, 'd6:2d:d1:dd:de:63');
   assert.equal((await plan(calico, await view('calico'))).nics[0]!.bridgeAddress, CALICO_BRIDGE);
   assert.equal(first.lines, readdressCommands(dockerEth0, dockerNic, await view('docker'), 'link-local').map((c) => `ip ${c}`));
 });
@@ -115,7 +115,7 @@ test('re-entered, the bridge keeps the address it already has', async () => {
   sample.links.find((l) => l.ifname === 'br0')!.addr_info![0]!.local = '169.254.99.9';
   const { nics, lines } = await plan(docker, sample);
   assert.equal(nics[0]!.bridgeAddress, { address: '169.254.99.9', prefix: 32 });
-  assert.equal(lines, ['ip link set br0 address c6:bd:e7:b2:19:26']);
+  assert.equal(lines, ['ip link set br0 address d6:2d:d1:dd:de:63']);
 });
 
 test('restore, Docker: bridge routes and address off, the address back with its broadcast, then the default route', async () => {
@@ -152,7 +152,7 @@ test('restore skips what is already there: nothing on an untouched namespace, on
 
 test('subnet mode re-entered on a readdressed namespace only sets the bridge MAC again', async () => {
   const nic = { ...dockerNic, bridgeAddress: { address: '172.17.255.254', prefix: 16 } };
-  assert.equal(readdressCommands(dockerEth0, nic, await view('subnet-bridged'), 'subnet'), ['link set br0 address c6:bd:e7:b2:19:26']);
+  assert.equal(readdressCommands(dockerEth0, nic, await view('subnet-bridged'), 'subnet'), ['link set br0 address d6:2d:d1:dd:de:63']);
 });
 
 test('restore in subnet mode leaves the kernel\'s connected route on the bridge alone (it goes with the address)', async () => {

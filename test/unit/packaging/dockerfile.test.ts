@@ -468,9 +468,10 @@ function checkDockerfile(text: string, facts: Facts): Complaint[] {
       if (binPath && !script.endsWith(`/${posix.normalize(binPath)}`)) say(entry.line, `ENTRYPOINT runs "${script}", which is not the package's bin "${binName}" (${binPath})`);
       else if (binPath) appDir = script.slice(0, -posix.normalize(binPath).length - 1);
       if (origin?.kind === 'repo' && !origin.dir) {
-        for (const m of facts.read(origin.path).matchAll(/^\s*(?:await\s+)?import\s*\(?\s*(?:[^'"]*?\s+from\s+)?['"](\.{1,2}\/[^'"]+)['"]/gm)) {
+        // Every relative path the bin names in quotes: what it imports or require()s.
+        for (const m of facts.read(origin.path).matchAll(/['"](\.{1,2}\/[^'"]+)['"]/g)) {
           const target = posix.resolve(posix.dirname(script), m[1]!);
-          if (!image.resolve(runtime, target)) say(entry.line, `${origin.path} imports "${m[1]}" (${target} in the image), which the runtime stage does not contain`);
+          if (!image.resolve(runtime, target)) say(entry.line, `${origin.path} loads "${m[1]}" (${target} in the image), which the runtime stage does not contain`);
         }
       }
       let dir = posix.dirname(script);
@@ -607,7 +608,7 @@ test('a COPY --from=build source the build neither produces nor received is repo
 });
 
 test('without the build RUN the bundle is not produced and the copy of dist is reported', () => {
-  const text = broken('RUN npm ci && npm run build && test -s dist/startvm.mjs', 'RUN echo no build');
+  const text = broken('RUN npm ci && npm run build && test -s dist/startvm.cjs', 'RUN echo no build');
   complains(text, /never runs npm ci/);
   complains(text, /never runs npm run build/);
   complains(text, /COPY --from=build source "\/opt\/startvm\/dist\/" is neither built nor copied/);
@@ -630,8 +631,8 @@ test('an ENTRYPOINT path the runtime stage does not contain is reported', () => 
   complains(broken('"/opt/startvm/bin/startvm"]', '"/opt/startvm/bin/start"]'), /not the package's bin "startvm"/);
 });
 
-test('the bundle bin/startvm imports must be in the runtime stage', () => {
-  complains(broken(/COPY --from=build .*\n/, ''), /bin\/startvm imports "\.\.\/dist\/startvm\.mjs" \(\/opt\/startvm\/dist\/startvm\.mjs in the image\), which the runtime stage does not contain/);
+test('the bundle bin/startvm loads must be in the runtime stage', () => {
+  complains(broken(/COPY --from=build .*\n/, ''), /bin\/startvm loads "\.\.\/dist\/startvm\.cjs" \(\/opt\/startvm\/dist\/startvm\.cjs in the image\), which the runtime stage does not contain/);
 });
 
 test('a runtime stage without package.json (type: module) is reported', () => {
