@@ -11,6 +11,7 @@ const OPTIONS = {
   'run-dir': { type: 'string' },
   format: { type: 'string', short: 'f' },
   json: { type: 'boolean' },
+  cache: { type: 'boolean' },
   timeout: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
@@ -25,6 +26,8 @@ export interface ParsedArgs {
   timeout?: string;
   format?: string;
   json: boolean;
+  /** lint: store the parse of each clean profile in the profile cache (image builds). */
+  cache: boolean;
   help: boolean;
   version: boolean;
 }
@@ -55,6 +58,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedArgs {
     timeout: v.timeout,
     format: v.format,
     json: v.json ?? false,
+    cache: v.cache ?? false,
     help: v.help ?? false,
     version: v.version ?? false,
   };
@@ -67,7 +71,7 @@ Usage:
   startvm plan [--profile FILE] [--json]
                                      validate, read the current network without changing it,
                                      print every step and the final QEMU command
-  startvm lint FILE... [--format stylish|json|github|sarif]
+  startvm lint FILE... [--format stylish|json|github|sarif] [--cache]
                                      check profiles (exit 1 when a problem is found)
   startvm schema                     print the profile JSON Schema
   startvm env                        list the environment variables startvm reads
@@ -84,6 +88,9 @@ Options:
       --run-dir DIR      private run directory (default /run/startvm)
   -f, --format F         lint output format
       --json             plan, doctor: machine-readable output
+      --cache            lint: store each clean profile's parse in the profile cache
+                         ($STARTVM_CACHE_DIR, default /var/cache/startvm), so that run
+                         skips the YAML parser: for image builds
       --timeout S        powerdown: seconds to wait for the guest (default 60)
   -h, --help             this help
   -v, --version          print the version

@@ -7,10 +7,12 @@ import { checkProfile } from '../profile/check.ts';
 import { FORMATS, formatReports, type FormatName } from '../report/format.ts';
 import { builtinRegistry } from '../stages/index.ts';
 import { UserError } from '../engine/errors.ts';
-import { useColor } from './session.ts';
+import { cacheDirOf, useColor } from './session.ts';
+import { profileCache, type ProfileCache } from '../profile/cache.ts';
 import { version } from './version.ts';
 
-export function lintFiles(files: readonly string[]): FileReport[] {
+/** Lints each file; with a cache, stores the parse of every file without problems. */
+export function lintFiles(files: readonly string[], cache?: ProfileCache): FileReport[] {
   const { catalog } = builtinRegistry();
   return files.map((file) => {
     let text: string;
@@ -19,7 +21,9 @@ export function lintFiles(files: readonly string[]): FileReport[] {
     } catch (error) {
       return { file, problems: [{ severity: 'error', ruleId: 'io', message: (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, path: '', line: 0, column: 0 }] };
     }
-    return { file, problems: checkProfile(text, file, { env: {}, catalog }).problems };
+    const { problems, data } = checkProfile(text, file, { env: {}, catalog });
+    if (cache && problems.length === 0 && data && !cache.put(text, data)) process.stderr.write(`startvm: warning: could not store ${file} in the profile cache\n`);
+    return { file, problems };
   });
 }
 
@@ -27,7 +31,7 @@ export function lintCommand(args: ParsedArgs, env: NodeJS.ProcessEnv): number {
   const format = (args.format ?? 'stylish') as FormatName;
   if (!FORMATS.includes(format)) throw new UserError(`unknown format "${format}" (formats: ${FORMATS.join(', ')})`, 2);
   if (args.files.length === 0) throw new UserError('lint needs at least one file: startvm lint profile.yaml ...', 2);
-  const reports = lintFiles(args.files);
+  const reports = lintFiles(args.files, args.cache ? profileCache(cacheDirOf(env)) : undefined);
   process.stdout.write(formatReports(format, reports, { color: useColor(1, env), version }));
   return errorCount(reports) > 0 ? 1 : 0;
 }

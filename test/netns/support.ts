@@ -1,5 +1,6 @@
 // Running startvm inside a harness container, the way a container runtime would start it.
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { tmpdir } from 'node:os';
 import { execInContainer, type Container } from './harness.ts';
 import { root } from '../helpers/paths.ts';
@@ -51,7 +52,8 @@ export function startStartvm(ctr: Container, profileText: string, env: NodeJS.Pr
   const runDir = sameRunDir ?? written.runDir;
   const child = execInContainer(ctr, process.execPath, [`${root}bin/startvm`, 'run', '--profile', profile, '--run-dir', runDir], {
     reject: false,
-    env: { NO_COLOR: '1', ...env },
+    // The profile cache next to the profile: a second start of the same profile (re-entry) reads it.
+    env: { NO_COLOR: '1', STARTVM_CACHE_DIR: `${dirname(profile)}/cache`, ...env },
   });
   return { child, runDir, profile };
 }

@@ -4,12 +4,13 @@
 // run/plan call gets PATH=/nonexistent (no ip, no dnsmasq, no qemu) and a private run directory.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { execa } from 'execa';
 import { HELP } from '../../../src/cli/args.ts';
 import { BUILTIN_PROFILE, findProfile, MOUNTED_PROFILE, ProfileNotFoundError } from '../../../src/profile/find.ts';
 import { fixture, root, startvm } from '../../helpers/paths.ts';
+import { profileCache } from '../../../src/profile/cache.ts';
 
 const ANSI = /\x1b\[/;
 const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { version: string };
@@ -214,6 +215,52 @@ test('findProfile: then /etc/startvm/profile.yaml, then the built-in default', (
   assert.equal(findProfile(undefined, {}, fs.exists), { path: `${root}profiles/default.yaml`, source: 'built-in' });
   assert.equal(fs.asked, [MOUNTED_PROFILE], 'the built-in profile is used without asking');
   assert.is(BUILTIN_PROFILE, `${root}profiles/default.yaml`);
+});
+
+// The profile cache: what the image build stores (lint --cache) is what a start uses, and a start
+// with a cached parse still applies env overrides and reports every problem with its position.
+const cacheFiles = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir) : []);
+const planStages = async (env: NodeJS.ProcessEnv): Promise<unknown> => {
+  const result = await startvm(['plan', '--json', '--profile', NO_STAGES], { env: sealed(env) });
+  assert.is(result.exitCode, 0, result.stderr);
+  return (JSON.parse(result.stdout) as { stages: { stage: string; enabled: boolean }[] }).stages.map(({ stage, enabled }) => ({ stage, enabled }));
+};
+
+test('lint --cache stores the parse of each profile without problems, and only those', async () => {
+  const dir = `${scratch}/cache-lint`;
+  const result = await startvm(['lint', '--cache', NO_STAGES, FIVE_MISTAKES], { env: { STARTVM_CACHE_DIR: dir } });
+  assert.is(result.exitCode, 1, 'five-mistakes.yaml still fails the lint');
+  assert.is(cacheFiles(dir).length, 1, `only no-stages.yaml: ${cacheFiles(dir)}`);
+  assert.equal(profileCache(dir).get(readFileSync(NO_STAGES, 'utf8')), { version: 1, stages: [] });
+  assert.is(cacheFiles(`${scratch}/cache-lint-off`).length, 0);
+  await startvm(['lint', NO_STAGES], { env: { STARTVM_CACHE_DIR: `${scratch}/cache-lint-off` } });
+  assert.is(cacheFiles(`${scratch}/cache-lint-off`).length, 0, 'without --cache lint stores nothing');
+});
+
+test('plan and run take the parse from the cache: a planted parse is what they use', async () => {
+  const dir = `${scratch}/cache-planted`;
+  // Not what no-stages.yaml says: only a start that used the cache can list this stage.
+  profileCache(dir).put(readFileSync(NO_STAGES, 'utf8'), { version: 1, stages: [{ stage: 'capture', enabled: false }] });
+  assert.equal(await planStages({ STARTVM_CACHE_DIR: dir }), [{ stage: 'capture', enabled: false }]);
+  assert.equal(await planStages({ STARTVM_CACHE_DIR: '' }), [], 'STARTVM_CACHE_DIR="" switches the cache off');
+});
+
+test('a start stores the parse of a profile it has not seen, and the next one uses it', async () => {
+  const dir = `${scratch}/cache-first-start`;
+  assert.equal(await planStages({ STARTVM_CACHE_DIR: dir }), []);
+  assert.is(cacheFiles(dir).length, 1);
+  assert.equal(profileCache(dir).get(readFileSync(NO_STAGES, 'utf8')), { version: 1, stages: [] });
+});
+
+test('with a cached parse, env overrides still apply and a bad value is still reported in full', async () => {
+  const dir = `${scratch}/cache-env`;
+  const off = (stage: string) => ({ stage, enabled: false });
+  // (No stage may run here: PATH has no ip. NO_DHCP switches the planted dhcp stage off.)
+  profileCache(dir).put(readFileSync(NO_STAGES, 'utf8'), { version: 1, stages: [off('capture'), off('bridge'), off('readdress'), { stage: 'dhcp', enabled: true }] });
+  assert.equal(await planStages({ STARTVM_CACHE_DIR: dir, NO_DHCP: 'true' }), [off('capture'), off('bridge'), off('readdress'), off('dhcp')]);
+  const bad = await startvm(['plan', '--profile', NO_STAGES], { env: sealed({ STARTVM_CACHE_DIR: dir, STARTVM_MEMORY: 'lots' }) });
+  assert.is(bad.exitCode, 1);
+  assert.match(bad.stderr, /STARTVM_MEMORY="lots" is not a whole number/);
 });
 
 test.after(() => rmSync(scratch, { recursive: true, force: true }));
