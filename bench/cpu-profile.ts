@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { SourceMap } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { cleanupAll, freshContainer, launch } from './container.ts';
-import { NODE, type Workspace } from './handover.ts';
+import { cacheEnv, NODE, type Workspace } from './handover.ts';
 
 interface CpuProfile {
   nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number }; children?: number[] }[];
@@ -77,7 +77,7 @@ export async function profileStartvm(ws: Workspace): Promise<CpuBreakdown> {
   try {
     // No stand-in runs: wait for the process to end instead of a hand-over.
     const args = ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=100', ws.startvm, 'run', '--profile', profile, '--run-dir', `${ws.dir}/run-cpu-prof`];
-    await launch(ctr, NODE, args, {}, ws.standin.clock).catch((error: Error) => {
+    await launch(ctr, NODE, args, cacheEnv(ws), ws.standin.clock).catch((error: Error) => {
       if (!/ended \(exit 0\) without handing over/.test(error.message)) throw error;
     });
   } finally {

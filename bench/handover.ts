@@ -3,6 +3,7 @@
 // shell baseline, alternating, each run in a fresh container. A third variant, the floor, execs the
 // stand-in directly through the same spawn path (ip netns exec, unshare --uts, sh): the part of
 // every number that is neither startvm's nor the script's.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ipNs } from '../test/netns/harness.ts';
@@ -11,7 +12,9 @@ import { startvmPhases, type Phases } from './phases.ts';
 import type { Standin } from './standin.ts';
 import { median, summarize, type Summary } from './stats.ts';
 
-export const VARIANTS = ['startvm', 'shell', 'floor'] as const;
+// startvm twice: as an image runs it (its profile's parse cached at build, `startvm lint --cache`),
+// and with a profile it has never seen (mounted at run time: no profile cache, the YAML parser runs).
+export const VARIANTS = ['startvm', 'startvm-cold', 'shell', 'floor'] as const;
 export type Variant = (typeof VARIANTS)[number];
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -26,6 +29,19 @@ export interface Workspace {
   kernel: string;
   initrd: string;
   profile: string;
+  /** Node's compile cache and startvm's profile cache, private to the benchmark (see warmLikeAnImage). */
+  caches: { compile: string; profile: string };
+}
+
+/** The environment every startvm run of the benchmark gets: the benchmark's own caches. */
+export const cacheEnv = (ws: Workspace): Record<string, string> => ({ NODE_COMPILE_CACHE: ws.caches.compile, STARTVM_CACHE_DIR: ws.caches.profile });
+
+/**
+ * What the Dockerfile does once at image build (its `startvm lint --cache` RUN line): fills Node's
+ * compile cache with startvm's code and the profile cache with the profile's parse.
+ */
+export function warmLikeAnImage(ws: Workspace): void {
+  execFileSync(NODE, [ws.startvm, 'lint', '--cache', ws.profile], { env: { ...process.env, ...cacheEnv(ws) }, stdio: 'ignore' });
 }
 
 /** The bench profile: profiles/test-guest.yaml with the stand-in as QEMU and small temp files to boot. */
@@ -61,7 +77,10 @@ export function start(variant: Variant, ctr: Container, ws: Workspace, extraEnv:
   mkdirSync(runDir, { recursive: true });
   switch (variant) {
     case 'startvm':
-      return launch(ctr, NODE, [ws.startvm, 'run', '--profile', ws.profile, '--run-dir', runDir, '--log-format', 'json'], extraEnv, ws.standin.clock);
+    case 'startvm-cold': {
+      const caches = { ...cacheEnv(ws), ...(variant === 'startvm-cold' ? { STARTVM_CACHE_DIR: '' } : {}) };
+      return launch(ctr, NODE, [ws.startvm, 'run', '--profile', ws.profile, '--run-dir', runDir, '--log-format', 'json'], { ...caches, ...extraEnv }, ws.standin.clock);
+    }
     case 'shell':
       return launch(ctr, BASELINE, [], { QEMU: ws.standin.path, RUN_DIR: runDir, KERNEL: ws.kernel, INITRD: ws.initrd, ...extraEnv }, ws.standin.clock);
     case 'floor':
@@ -85,24 +104,28 @@ export async function checkHandedOver(variant: Variant, ctr: Container, run: Lau
   if (link('eth0')?.addr_info?.some((a) => a.family === 'inet')) problems.push('eth0 still has an IPv4 address');
   if (!link('br0')?.addr_info?.some((a) => a.family === 'inet')) problems.push('br0 has no IPv4 address');
   if (!namespacePids(ctr).some((pid) => commOf(pid) === 'dnsmasq')) problems.push('no dnsmasq in the container');
-  if (variant === 'startvm' && !run.stderr.includes('"event":"done","detail":"handing over to')) problems.push(`startvm did not log the hand-over: ${run.stderr.slice(-400)}`);
+  if (variant.startsWith('startvm') && !run.stderr.includes('"event":"done","detail":"handing over to')) problems.push(`startvm did not log the hand-over: ${run.stderr.slice(-400)}`);
   return problems;
 }
 
 export interface HandoverResult {
   samples: Record<Variant, number[]>;
   summary: Record<Variant, Summary>;
-  /** median(startvm) / median(shell) */
+  /** median(startvm) / median(shell), and for startvm-cold */
   ratio: number;
+  ratioCold: number;
   /** The same with the floor taken off both: what startvm and the script themselves cost. */
   ratioNet: number;
+  ratioColdNet: number;
   phases: Phases;
+  phasesCold: Phases;
   problems: string[];
 }
 
 export async function measureHandover(ws: Workspace, runs: number, warmups: number, progress: (line: string) => void): Promise<HandoverResult> {
-  const samples: Record<Variant, number[]> = { startvm: [], shell: [], floor: [] };
-  const launches: { run: Launch; stderr: string }[] = [];
+  const samples: Record<Variant, number[]> = { startvm: [], 'startvm-cold': [], shell: [], floor: [] };
+  const launches: Record<'startvm' | 'startvm-cold', { run: Launch; stderr: string }[]> = { startvm: [], 'startvm-cold': [] };
+  warmLikeAnImage(ws);
   const problems: string[] = [];
   for (let i = -warmups; i < runs; i++) {
     // Rotate the order so no variant always runs first (or right after another's cleanup).
@@ -119,7 +142,7 @@ export async function measureHandover(ws: Workspace, runs: number, warmups: numb
         problems.push(...found.map((p) => `${variant} run ${i}: ${p}`));
         if (i >= 0) {
           samples[variant].push(run.ms);
-          if (variant === 'startvm') launches.push({ run, stderr });
+          if (variant === 'startvm' || variant === 'startvm-cold') launches[variant].push({ run, stderr });
         }
         line.push(`${variant} ${run.ms.toFixed(1)} ms`);
       } finally {
@@ -128,14 +151,18 @@ export async function measureHandover(ws: Workspace, runs: number, warmups: numb
     }
     progress(`${i < 0 ? 'warm-up' : `run ${i + 1}/${runs}`}: ${line.join(', ')}`);
   }
-  const summary = { startvm: summarize(samples.startvm), shell: summarize(samples.shell), floor: summarize(samples.floor) };
+  const summary = Object.fromEntries(VARIANTS.map((v) => [v, summarize(samples[v])])) as Record<Variant, Summary>;
   const m = (v: Variant) => median(samples[v]);
+  const phasesOf = (runs: { run: Launch; stderr: string }[]) => startvmPhases(runs.map(({ run, stderr }) => ({ spawnedAtWallMs: run.spawnedAtWallMs, totalMs: run.ms, stderr })));
   return {
     samples,
     summary,
     ratio: m('startvm') / m('shell'),
+    ratioCold: m('startvm-cold') / m('shell'),
     ratioNet: (m('startvm') - m('floor')) / (m('shell') - m('floor')),
-    phases: startvmPhases(launches.map(({ run, stderr }) => ({ spawnedAtWallMs: run.spawnedAtWallMs, totalMs: run.ms, stderr }))),
+    ratioColdNet: (m('startvm-cold') - m('floor')) / (m('shell') - m('floor')),
+    phases: phasesOf(launches.startvm),
+    phasesCold: phasesOf(launches['startvm-cold']),
     problems,
   };
 }
