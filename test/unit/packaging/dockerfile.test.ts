@@ -481,8 +481,11 @@ function checkDockerfile(text: string, facts: Facts): Complaint[] {
         if (pkgOrigin || dir === '/') break;
         dir = posix.dirname(dir);
       }
-      const type = pkgOrigin?.kind === 'repo' ? (JSON.parse(facts.read(pkgOrigin.path)) as { type?: string }).type : undefined;
-      if (type !== 'module') say(entry.line, `no package.json with "type": "module" above ${script} in the runtime stage: Node would not load the ES module bin`);
+      // Node loads an extensionless bin as the nearest package.json's "type" says (CommonJS without one).
+      const type = (pkgOrigin?.kind === 'repo' ? (JSON.parse(facts.read(pkgOrigin.path)) as { type?: string }).type : undefined) ?? 'commonjs';
+      const binText = origin?.kind === 'repo' && !origin.dir ? facts.read(origin.path) : '';
+      const binType = /^\s*(import|export)\s/m.test(binText) ? 'module' : 'commonjs';
+      if (binText && type !== binType) say(entry.line, `${script} is ${binType === 'module' ? 'an ES module' : 'CommonJS'}, but the nearest package.json in the runtime stage gives "type": "${type}": Node would not load the bin`);
     }
   }
   if (!runtime.cmd) say(runtime.line, 'the runtime stage has no CMD (the default startvm command, ["run"])');
@@ -635,8 +638,8 @@ test('the bundle bin/startvm loads must be in the runtime stage', () => {
   complains(broken(/COPY --from=build .*\n/, ''), /bin\/startvm loads "\.\.\/dist\/startvm\.cjs" \(\/opt\/startvm\/dist\/startvm\.cjs in the image\), which the runtime stage does not contain/);
 });
 
-test('a runtime stage without package.json (type: module) is reported', () => {
-  complains(broken('COPY package.json ./\n', ''), /no package\.json with "type": "module" above \/opt\/startvm\/bin\/startvm/);
+test('a bin copied without bin/package.json (which makes it CommonJS) is reported', () => {
+  complains(broken('COPY bin/ bin/', 'COPY bin/startvm bin/'), /\/opt\/startvm\/bin\/startvm is CommonJS, but the nearest package\.json in the runtime stage gives "type": "module"/);
 });
 
 test('shell-form ENTRYPOINT and CMD, a missing CMD and another default command are reported', () => {
