@@ -68,6 +68,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSta
     env: options.env,
     signal,
     handOver(file, args, env) {
+      persist.save(state); // what the stages recorded, for a re-entry after the VM ends
       log.stage(entry.stage.name, 'done', { detail: `handing over to ${file}` });
       removeHandlers();
       return exec(file, args, env);
@@ -102,9 +103,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSta
     const started = performance.now();
     if (!journal.includes(entry)) journal.push(entry);
     state.applied = journal.map((e) => e.stage.name);
-    // Before the change, so a kill in the middle of it still leaves a record. This save also
-    // carries what the previous stage put into the state (one write per stage, not two).
-    persist.save(state);
+    // Before a change that rollback would have to undo, so a kill in the middle of it still leaves a
+    // record. The write also carries what the stages before recorded (capture's findings, say).
+    if (entry.stage.rollback) persist.save(state);
     try {
       await entry.stage.apply(contextFor(entry));
     } catch (cause) {

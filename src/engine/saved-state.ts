@@ -31,6 +31,7 @@ export function savedStateStore(runDir: string, log: Logger, identity: () => str
   const path = `${runDir}/${FILE}`;
   let namespace: string | undefined; // read once: a process does not change its network namespace
   const ours = (): string => (namespace ??= identity());
+  let written: string | undefined; // the file's content as this process last wrote it
   return {
     load() {
       let saved: SavedFile;
@@ -51,13 +52,17 @@ export function savedStateStore(runDir: string, log: Logger, identity: () => str
     },
     save(state) {
       const body: SavedFile = { namespace: ours(), state };
+      const text = `${JSON.stringify(body, null, 2)}\n`;
+      if (text === written) return; // unchanged: a rename over the file costs ~0.5 ms on ext4
       // A fresh file (wx after unlink): never write through something planted at that name.
       rmSync(`${path}.tmp`, { force: true });
-      writeFileSync(`${path}.tmp`, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+      writeFileSync(`${path}.tmp`, text, { mode: 0o600, flag: 'wx' });
       renameSync(`${path}.tmp`, path);
+      written = text;
     },
     clear() {
       rmSync(path, { force: true });
+      written = undefined;
     },
   };
 }

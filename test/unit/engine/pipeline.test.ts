@@ -147,6 +147,27 @@ test('the hand-over calls exec with the exact arguments after removing the signa
   assert.is((error as Error).message, 'stage "exec" failed: exec failed: ENOENT');
 });
 
+test('state is written before each stage that has something to roll back, and before the hand-over', async () => {
+  const { stage } = recorder();
+  const saves: string[] = [];
+  // Like capture: records what it found, changes nothing, so has no rollback.
+  const look: ResolvedStage = { enabled: true, options: {}, stage: { name: 'look', description: 'look', async apply(ctx) { (ctx.state as Record<string, unknown>).seen = true; } } };
+  const handOver: ResolvedStage = { enabled: true, options: {}, stage: { name: 'exec', description: 'exec', async apply(ctx) { ctx.handOver('/bin/qemu', [], {}); } } };
+  const exec = ((file: string) => {
+    saves.push(`exec ${file}`);
+    throw new Error('stop here');
+  }) as never;
+  await runPipeline({
+    ...base,
+    log: memoryLogger(),
+    stages: [look, stage('a'), stage('b'), handOver],
+    exec,
+    persist: { save: (state) => saves.push(`save ${state.applied?.join(',')}${(state as { seen?: boolean }).seen ? ' +seen' : ''}`), clear: () => saves.push('clear') },
+  }).catch(() => {});
+  // No write before "look" (nothing to undo yet); its finding goes out with the write before "a".
+  assert.equal(saves.slice(0, 4), ['save look,a +seen', 'save look,a,b +seen', 'save look,a,b,exec +seen', 'exec /bin/qemu']);
+});
+
 test('json log lines are machine-readable', async () => {
   const { stage } = recorder();
   const log = memoryLogger('json');
