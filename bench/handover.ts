@@ -4,7 +4,7 @@
 // stand-in directly through the same spawn path (ip netns exec, unshare --uts, sh): the part of
 // every number that is neither startvm's nor the script's.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ipNs } from '../test/netns/harness.ts';
 import { cleanupAll, commOf, freshContainer, launch, namespacePids, type Container, type Launch } from './container.ts';
@@ -29,19 +29,20 @@ export interface Workspace {
   kernel: string;
   initrd: string;
   profile: string;
-  /** Node's compile cache and startvm's profile cache, private to the benchmark (see warmLikeAnImage). */
-  caches: { compile: string; profile: string };
+  /** Node's compile cache, startvm's profile cache and its trained code cache, private to the benchmark (see warmLikeAnImage). */
+  caches: { compile: string; profile: string; code: string };
 }
 
 /** The environment every startvm run of the benchmark gets: the benchmark's own caches. */
-export const cacheEnv = (ws: Workspace): Record<string, string> => ({ NODE_COMPILE_CACHE: ws.caches.compile, STARTVM_CACHE_DIR: ws.caches.profile });
+export const cacheEnv = (ws: Workspace): Record<string, string> => ({ NODE_COMPILE_CACHE: ws.caches.compile, STARTVM_CACHE_DIR: ws.caches.profile, STARTVM_CODE_CACHE: ws.caches.code });
 
 /**
- * What the Dockerfile does once at image build (its `startvm lint --cache` RUN line): fills Node's
- * compile cache with startvm's code and the profile cache with the profile's parse.
+ * What the Dockerfile does once at image build (its `startvm lint --cache` RUN line): stores the
+ * profile's parse and trains the code cache (a simulated start; see bin/startvm).
  */
 export function warmLikeAnImage(ws: Workspace): void {
   execFileSync(NODE, [ws.startvm, 'lint', '--cache', ws.profile], { env: { ...process.env, ...cacheEnv(ws) }, stdio: 'ignore' });
+  if (!existsSync(ws.caches.code)) throw new Error(`startvm lint --cache did not write the code cache ${ws.caches.code}`);
 }
 
 /** The bench profile: profiles/test-guest.yaml with the stand-in as QEMU and small temp files to boot. */

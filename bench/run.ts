@@ -47,7 +47,7 @@ if (!existsSync(`${root}${BUNDLE_ENTRY}`) || !existsSync(`${root}src/profile/gen
 const dir = mkdtempSync(`${tmpdir()}/startvm-bench-`);
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 const standin = buildStandin(dir);
-const base = { dir, standin, startvm, kernel: `${dir}/vmlinuz`, initrd: `${dir}/initrd.img`, caches: { compile: `${dir}/compile-cache`, profile: `${dir}/profile-cache` } };
+const base = { dir, standin, startvm, kernel: `${dir}/vmlinuz`, initrd: `${dir}/initrd.img`, caches: { compile: `${dir}/compile-cache`, profile: `${dir}/profile-cache`, code: `${dir}/startvm.codecache` } };
 const ws: Workspace = { ...base, profile: writeBenchProfile(base) };
 
 const out: string[] = [];
@@ -84,7 +84,7 @@ try {
     ];
     const notes = [
       `Spawn (CLOCK_${standin.clock.toUpperCase()} read right before it) to the stand-in's first clock reading; a fresh host+container namespace per run, alternating variants; n=${runs} each.`,
-      'Before the runs, what the Dockerfile does at image build: startvm lint --cache on the profile (Node compile cache + profile cache, both private to the benchmark).',
+      'Before the runs, what the Dockerfile does at image build: startvm lint --cache on the profile (the profile cache and the trained code cache, both private to the benchmark).',
       'startvm phases: medians of each phase from its --log-format json lines (ms resolution); medians need not add up to the total.',
       ...r.problems.map((p) => `PROBLEM: ${p}`),
     ];

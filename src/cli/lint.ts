@@ -7,9 +7,10 @@ import { checkProfile } from '../profile/check.ts';
 import { FORMATS, formatReports, type FormatName } from '../report/format.ts';
 import { builtinRegistry } from '../stages/index.ts';
 import { UserError } from '../engine/errors.ts';
-import { cacheDirOf, useColor } from './session.ts';
-import { profileCache, type ProfileCache } from '../profile/cache.ts';
+import { useColor } from './session.ts';
+import { cacheDirOf, profileCache, type ProfileCache } from '../profile/cache.ts';
 import { version } from './version.ts';
+import { isTraining, trainCodeCache, trainingRun } from '../warmup/code-cache.ts';
 
 /** Lints each file; with a cache, stores the parse of every file without problems. */
 export function lintFiles(files: readonly string[], cache?: ProfileCache): FileReport[] {
@@ -27,11 +28,22 @@ export function lintFiles(files: readonly string[], cache?: ProfileCache): FileR
   });
 }
 
-export function lintCommand(args: ParsedArgs, env: NodeJS.ProcessEnv): number {
+export async function lintCommand(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number> {
   const format = (args.format ?? 'stylish') as FormatName;
   if (!FORMATS.includes(format)) throw new UserError(`unknown format "${format}" (formats: ${FORMATS.join(', ')})`, 2);
   if (args.files.length === 0) throw new UserError('lint needs at least one file: startvm lint profile.yaml ...', 2);
-  const reports = lintFiles(args.files, args.cache ? profileCache(cacheDirOf(env)) : undefined);
+  const cache = args.cache ? profileCache(cacheDirOf(env)) : undefined;
+  const reports = lintFiles(args.files, cache);
+  const clean = reports.filter((r) => r.problems.length === 0).map((r) => r.file);
+  if (cache && isTraining(env)) {
+    // The child that trains the code cache: run the start path too, then exit (bin/startvm writes the cache).
+    for (const note of await trainingRun(clean, cache, builtinRegistry().catalog)) process.stderr.write(`startvm: note: ${note}\n`);
+    return 0;
+  }
   process.stdout.write(formatReports(format, reports, { color: useColor(1, env), version }));
+  if (cache && clean.length) {
+    const failed = trainCodeCache(clean, env);
+    if (failed) process.stderr.write(`startvm: warning: the code cache was not trained (${failed}): starts will compile startvm's code\n`);
+  }
   return errorCount(reports) > 0 ? 1 : 0;
 }

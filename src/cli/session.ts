@@ -6,7 +6,7 @@ import type { ParsedArgs } from './args.ts';
 import type { Profile } from '../profile/types.ts';
 import type { FileReport } from '../report/problem.ts';
 import { cleanProfile } from '../profile/judge.ts';
-import { DEFAULT_CACHE_DIR, profileCache } from '../profile/cache.ts';
+import { cacheDirOf, profileCache } from '../profile/cache.ts';
 import { envSetting } from '../profile/env.ts';
 import { findProfile, ProfileNotFoundError } from '../profile/find.ts';
 import { createLogger, type LogFormat, type Logger } from '../engine/logger.ts';
@@ -38,9 +38,6 @@ export interface LoadedProfile {
   profile: Profile;
   registry: StageRegistry;
 }
-
-/** Where parsed profiles are kept; STARTVM_CACHE_DIR="" switches the cache off. */
-export const cacheDirOf = (env: NodeJS.ProcessEnv): string | undefined => (env.STARTVM_CACHE_DIR === undefined ? DEFAULT_CACHE_DIR : envSetting(env, 'STARTVM_CACHE_DIR'));
 
 /** Finds, reads and checks the profile with env overrides applied; problems end the command (exit 1). */
 export async function loadProfileOrExit(args: ParsedArgs, env: NodeJS.ProcessEnv, log: Logger): Promise<LoadedProfile> {

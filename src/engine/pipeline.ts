@@ -31,6 +31,8 @@ export interface PipelineOptions {
   /** Saves state after each stage (for re-entry) and clears it once a rollback has restored everything. */
   persist?: StatePersistence;
   signals?: readonly NodeJS.Signals[];
+  /** Runs the stages' preflights (default true). The simulated start at image build leaves them out: they check this machine. */
+  preflight?: boolean;
 }
 
 const defaultExec: Exec = (file, args, env) => {
@@ -76,7 +78,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSta
   });
 
   // Everything that can be checked without a change is checked before the first change.
-  for (const entry of options.stages) {
+  for (const entry of options.preflight === false ? [] : options.stages) {
     if (!entry.enabled || !entry.stage.preflight) continue;
     try {
       await entry.stage.preflight(contextFor(entry));

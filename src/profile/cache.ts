@@ -6,8 +6,12 @@
 // problem is never stored, so every message keeps its line and column.
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { version } from '../cli/version.ts';
+import { envSetting } from './env.ts';
 
 export const DEFAULT_CACHE_DIR = '/var/cache/startvm';
+
+/** Where parsed profiles are kept; STARTVM_CACHE_DIR="" switches the cache off. */
+export const cacheDirOf = (env: NodeJS.ProcessEnv): string | undefined => (env.STARTVM_CACHE_DIR === undefined ? DEFAULT_CACHE_DIR : envSetting(env, 'STARTVM_CACHE_DIR'));
 
 /** Bumped when what a stored parse means changes (parser options, the yaml package's major version). */
 const FORMAT = 1;

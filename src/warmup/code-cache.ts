@@ -1,0 +1,55 @@
+// The trained code cache (see bin/startvm): `startvm lint --cache` starts a child process of itself
+// with TRAINING_ENV set; the child lints the same profiles (the YAML and schema code), then runs
+// each clean profile's start on a simulated network, and the loader writes V8's code cache when the
+// child exits.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import type { ProfileCache } from '../profile/cache.ts';
+import type { StageCatalog } from '../profile/semantic.ts';
+import { cleanProfile } from '../profile/judge.ts';
+import { simulateStart } from './simulated-start.ts';
+
+export const TRAINING_ENV = 'STARTVM_CODE_CACHE_TRAINING';
+
+/** What bin/startvm did with the code cache in this process, when bin/startvm loaded it. */
+export interface CodeCacheStatus {
+  file: string;
+  state: 'absent' | 'accepted' | 'rejected' | 'training';
+}
+
+export const codeCacheStatus = (): CodeCacheStatus | undefined => (globalThis as Record<symbol, CodeCacheStatus | undefined>)[Symbol.for('startvm.codeCache')];
+
+export const isTraining = (env: NodeJS.ProcessEnv): boolean => env[TRAINING_ENV] === '1';
+
+/** In the parent: trains the code cache in a child process (its notes go to stderr). Returns why it could not, or undefined. */
+export function trainCodeCache(files: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
+  const status = codeCacheStatus();
+  if (!status) return 'startvm was not started through bin/startvm, whose loader writes the code cache';
+  const child = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, 'lint', '--cache', ...files], {
+    env: { ...env, [TRAINING_ENV]: '1' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  if (child.error) return child.error.message;
+  if (child.status !== 0) return `the training run exited with ${child.status ?? child.signal}`;
+  return undefined;
+}
+
+/**
+ * In the training child: each clean profile's start, from the stored parse on, on a simulated
+ * network. Returns notes on starts that stopped early (at image build a disk is usually missing, so
+ * exec-kvm stops): what ran before is trained all the same.
+ */
+export async function trainingRun(files: readonly string[], cache: ProfileCache, catalog: StageCatalog): Promise<string[]> {
+  const notes: string[] = [];
+  for (const file of files) {
+    const data = cache.get(readFileSync(file, 'utf8'));
+    const profile = data && cleanProfile(data, file, { env: {}, catalog });
+    if (!profile) continue;
+    try {
+      if (!(await simulateStart(profile, file))) notes.push(`${file}: the simulated start ended without a hand-over stage`);
+    } catch (error) {
+      notes.push(`${file}: the simulated start stopped early (${error instanceof Error ? error.message : String(error)}); the code before that point is trained`);
+    }
+  }
+  return notes;
+}
