@@ -297,11 +297,12 @@ done
 
 echo "startvm-guest hostname=$(hostname) ip=$first_ip" >/www/index.html
 httpd -p 80 -h /www
-say ready
 
-# ACPI power button -> busybox acpid -> poweroff -> SIGUSR2 -> shutdown_now
+# ACPI power button -> busybox acpid -> poweroff -> SIGUSR2 -> shutdown_now. Before "ready": a
+# system_powerdown sent as soon as the guest says ready must find the button and acpid there.
 for m in $(cat /etc/guest/modules-late); do insmod "/lib/modules/$m.ko" 2>/dev/null; done
 acpid -c /etc/acpi -l /run/acpid.log 2>/dev/null
+say ready
 
 # stay alive; "wait" lets the traps run as soon as a signal arrives
 while :; do
