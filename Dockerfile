@@ -48,11 +48,10 @@ COPY profiles/ profiles/
 COPY templates/ templates/
 COPY schemas/ schemas/
 COPY --from=build /opt/startvm/dist/ dist/
-# Warms the start-up caches, so that a container's start neither runs the YAML parser nor compiles
-# most of startvm's code: --cache stores the profile's parse (/var/cache/startvm) and trains V8's code
-# cache (/opt/startvm/dist/startvm.cjs.codecache) with a start on a simulated network (nothing is
-# changed; no disk is needed, though without one the simulation stops at exec-kvm). An image FROM
-# this one that adds its own profile should add the same line for it:
+# Trains the code cache (/opt/startvm/dist/startvm.cjs.codecache), so that a container's start does
+# not compile startvm's code: --cache runs a start of the profile on a simulated network (nothing is
+# changed; no disk is needed, though without one the simulation stops at exec-kvm) and keeps what V8
+# compiled. An image FROM this one that adds its own profile can train on it instead:
 #   RUN node /opt/startvm/bin/startvm lint --cache /etc/startvm/profile.yaml
 RUN node /opt/startvm/bin/startvm lint --cache /opt/startvm/profiles/default.yaml
 

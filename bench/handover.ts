@@ -12,9 +12,9 @@ import { startvmPhases, type Phases } from './phases.ts';
 import type { Standin } from './standin.ts';
 import { median, summarize, type Summary } from './stats.ts';
 
-// startvm twice: as an image runs it (its profile's parse cached at build, `startvm lint --cache`),
-// and with a profile it has never seen (mounted at run time: no profile cache, the YAML parser runs).
-export const VARIANTS = ['startvm', 'startvm-cold', 'shell', 'floor'] as const;
+// startvm twice: as the image runs it (with the code cache its build trains, `startvm lint --cache`),
+// and untrained (installed without that step: Node's compile cache only).
+export const VARIANTS = ['startvm', 'startvm-untrained', 'shell', 'floor'] as const;
 export type Variant = (typeof VARIANTS)[number];
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -29,17 +29,14 @@ export interface Workspace {
   kernel: string;
   initrd: string;
   profile: string;
-  /** Node's compile cache, startvm's profile cache and its trained code cache, private to the benchmark (see warmLikeAnImage). */
-  caches: { compile: string; profile: string; code: string };
+  /** Node's compile cache and startvm's trained code cache, private to the benchmark (see warmLikeAnImage). */
+  caches: { compile: string; code: string };
 }
 
 /** The environment every startvm run of the benchmark gets: the benchmark's own caches. */
-export const cacheEnv = (ws: Workspace): Record<string, string> => ({ NODE_COMPILE_CACHE: ws.caches.compile, STARTVM_CACHE_DIR: ws.caches.profile, STARTVM_CODE_CACHE: ws.caches.code });
+export const cacheEnv = (ws: Workspace): Record<string, string> => ({ NODE_COMPILE_CACHE: ws.caches.compile, STARTVM_CODE_CACHE: ws.caches.code });
 
-/**
- * What the Dockerfile does once at image build (its `startvm lint --cache` RUN line): stores the
- * profile's parse and trains the code cache (a simulated start; see bin/startvm).
- */
+/** What the Dockerfile does once at image build (its `startvm lint --cache` RUN line): trains the code cache (see bin/startvm). */
 export function warmLikeAnImage(ws: Workspace): void {
   execFileSync(NODE, [ws.startvm, 'lint', '--cache', ws.profile], { env: { ...process.env, ...cacheEnv(ws) }, stdio: 'ignore' });
   if (!existsSync(ws.caches.code)) throw new Error(`startvm lint --cache did not write the code cache ${ws.caches.code}`);
@@ -78,8 +75,8 @@ export function start(variant: Variant, ctr: Container, ws: Workspace, extraEnv:
   mkdirSync(runDir, { recursive: true });
   switch (variant) {
     case 'startvm':
-    case 'startvm-cold': {
-      const caches = { ...cacheEnv(ws), ...(variant === 'startvm-cold' ? { STARTVM_CACHE_DIR: '' } : {}) };
+    case 'startvm-untrained': {
+      const caches = { ...cacheEnv(ws), ...(variant === 'startvm-untrained' ? { STARTVM_CODE_CACHE: `${ws.caches.code}.none` } : {}) };
       return launch(ctr, NODE, [ws.startvm, 'run', '--profile', ws.profile, '--run-dir', runDir, '--log-format', 'json'], { ...caches, ...extraEnv }, ws.standin.clock);
     }
     case 'shell':
@@ -112,20 +109,20 @@ export async function checkHandedOver(variant: Variant, ctr: Container, run: Lau
 export interface HandoverResult {
   samples: Record<Variant, number[]>;
   summary: Record<Variant, Summary>;
-  /** median(startvm) / median(shell), and for startvm-cold */
+  /** median(startvm) / median(shell), and for startvm-untrained */
   ratio: number;
-  ratioCold: number;
+  ratioUntrained: number;
   /** The same with the floor taken off both: what startvm and the script themselves cost. */
   ratioNet: number;
-  ratioColdNet: number;
+  ratioUntrainedNet: number;
   phases: Phases;
-  phasesCold: Phases;
+  phasesUntrained: Phases;
   problems: string[];
 }
 
 export async function measureHandover(ws: Workspace, runs: number, warmups: number, progress: (line: string) => void): Promise<HandoverResult> {
-  const samples: Record<Variant, number[]> = { startvm: [], 'startvm-cold': [], shell: [], floor: [] };
-  const launches: Record<'startvm' | 'startvm-cold', { run: Launch; stderr: string }[]> = { startvm: [], 'startvm-cold': [] };
+  const samples: Record<Variant, number[]> = { startvm: [], 'startvm-untrained': [], shell: [], floor: [] };
+  const launches: Record<'startvm' | 'startvm-untrained', { run: Launch; stderr: string }[]> = { startvm: [], 'startvm-untrained': [] };
   warmLikeAnImage(ws);
   const problems: string[] = [];
   for (let i = -warmups; i < runs; i++) {
@@ -143,7 +140,7 @@ export async function measureHandover(ws: Workspace, runs: number, warmups: numb
         problems.push(...found.map((p) => `${variant} run ${i}: ${p}`));
         if (i >= 0) {
           samples[variant].push(run.ms);
-          if (variant === 'startvm' || variant === 'startvm-cold') launches[variant].push({ run, stderr });
+          if (variant === 'startvm' || variant === 'startvm-untrained') launches[variant].push({ run, stderr });
         }
         line.push(`${variant} ${run.ms.toFixed(1)} ms`);
       } finally {
@@ -159,11 +156,11 @@ export async function measureHandover(ws: Workspace, runs: number, warmups: numb
     samples,
     summary,
     ratio: m('startvm') / m('shell'),
-    ratioCold: m('startvm-cold') / m('shell'),
+    ratioUntrained: m('startvm-untrained') / m('shell'),
     ratioNet: (m('startvm') - m('floor')) / (m('shell') - m('floor')),
-    ratioColdNet: (m('startvm-cold') - m('floor')) / (m('shell') - m('floor')),
+    ratioUntrainedNet: (m('startvm-untrained') - m('floor')) / (m('shell') - m('floor')),
     phases: phasesOf(launches.startvm),
-    phasesCold: phasesOf(launches['startvm-cold']),
+    phasesUntrained: phasesOf(launches['startvm-untrained']),
     problems,
   };
 }

@@ -47,7 +47,7 @@ if (!existsSync(`${root}${BUNDLE_ENTRY}`) || !existsSync(`${root}src/profile/gen
 const dir = mkdtempSync(`${tmpdir()}/startvm-bench-`);
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 const standin = buildStandin(dir);
-const base = { dir, standin, startvm, kernel: `${dir}/vmlinuz`, initrd: `${dir}/initrd.img`, caches: { compile: `${dir}/compile-cache`, profile: `${dir}/profile-cache`, code: `${dir}/startvm.codecache` } };
+const base = { dir, standin, startvm, kernel: `${dir}/vmlinuz`, initrd: `${dir}/initrd.img`, caches: { compile: `${dir}/compile-cache`, code: `${dir}/startvm.codecache` } };
 const ws: Workspace = { ...base, profile: writeBenchProfile(base) };
 
 const out: string[] = [];
@@ -68,23 +68,22 @@ try {
     progress(`1. time to hand-over: ${runs} run(s) per variant in fresh containers${quick ? '' : ', after 1 warm-up each'}`);
     const r: HandoverResult = await measureHandover(ws, runs, quick ? 0 : 1, progress);
     const ok = r.ratio <= 1 && r.problems.length === 0;
-    const okCold = r.ratioCold <= 1;
-    if (!ok || !okCold) failures++;
+    if (!ok) failures++;
     const range = (s: Summary) => `${ms(s.min)}–${ms(s.max)}`;
     const rows: Row[] = [
-      ['startvm run, as an image runs it (profile parse cached at build)', ms(r.summary.startvm.median), range(r.summary.startvm), '≤ shell', ''],
-      ['startvm run, a profile never seen (no profile cache)', ms(r.summary['startvm-cold'].median), range(r.summary['startvm-cold']), '≤ shell', ''],
+      ['startvm run, as the image runs it (trained code cache)', ms(r.summary.startvm.median), range(r.summary.startvm), '≤ shell', ''],
+      ['startvm run, untrained (no lint --cache at install)', ms(r.summary['startvm-untrained'].median), range(r.summary['startvm-untrained']), '', ''],
       ['shell baseline (bench/baseline.sh)', ms(r.summary.shell.median), range(r.summary.shell), '', ''],
       ['floor: stand-in exec’d directly (same spawn path)', ms(r.summary.floor.median), range(r.summary.floor), '', ''],
       ['ratio startvm / shell (medians)', r.ratio.toFixed(2), '', '≤ 1.00', verdict(ok)],
-      ['ratio startvm, profile never seen / shell', r.ratioCold.toFixed(2), '', '≤ 1.00', verdict(okCold)],
-      ['ratios with the floor taken off both', `${r.ratioNet.toFixed(2)}, ${r.ratioColdNet.toFixed(2)}`, '', '', ''],
+      ['ratio startvm untrained / shell', r.ratioUntrained.toFixed(2), '', '', ''],
+      ['ratios with the floor taken off both', `${r.ratioNet.toFixed(2)}, ${r.ratioUntrainedNet.toFixed(2)}`, '', '', ''],
       ...r.phases.map(([name, value]): Row => [`  startvm phase: ${name}`, ms(value), '', '', '']),
-      [`  profile never seen, phase: ${r.phasesCold[0]![0]}`, ms(r.phasesCold[0]![1]), '', '', ''],
+      ...r.phasesUntrained.map(([name, value]): Row => [`  untrained phase: ${name}`, ms(value), '', '', '']),
     ];
     const notes = [
       `Spawn (CLOCK_${standin.clock.toUpperCase()} read right before it) to the stand-in's first clock reading; a fresh host+container namespace per run, alternating variants; n=${runs} each.`,
-      'Before the runs, what the Dockerfile does at image build: startvm lint --cache on the profile (the profile cache and the trained code cache, both private to the benchmark).',
+      'Before the runs, what the Dockerfile does at image build: startvm lint --cache on the profile, which trains the code cache (kept private to the benchmark, as is the Node compile cache the untrained variant uses).',
       'startvm phases: medians of each phase from its --log-format json lines (ms resolution); medians need not add up to the total.',
       ...r.problems.map((p) => `PROBLEM: ${p}`),
     ];

@@ -26,7 +26,7 @@ export interface ParsedArgs {
   timeout?: string;
   format?: string;
   json: boolean;
-  /** lint: warm the start-up caches: each clean profile's parse, and the trained code cache (image builds). */
+  /** lint: train the code cache with a simulated start of each clean profile (image builds). */
   cache: boolean;
   help: boolean;
   version: boolean;
@@ -88,9 +88,8 @@ Options:
       --run-dir DIR      private run directory (default /run/startvm)
   -f, --format F         lint output format
       --json             plan, doctor: machine-readable output
-      --cache            lint: warm the start-up caches for image builds: store each clean
-                         profile's parse ($STARTVM_CACHE_DIR, default /var/cache/startvm)
-                         and train the code cache with a simulated start (bin/startvm)
+      --cache            lint, at image build: train the code cache that makes starts fast
+                         (a simulated start of each clean profile; see bin/startvm)
       --timeout S        powerdown: seconds to wait for the guest (default 60)
   -h, --help             this help
   -v, --version          print the version

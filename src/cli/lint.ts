@@ -8,12 +8,10 @@ import { FORMATS, formatReports, type FormatName } from '../report/format.ts';
 import { builtinRegistry } from '../stages/index.ts';
 import { UserError } from '../engine/errors.ts';
 import { useColor } from './session.ts';
-import { cacheDirOf, profileCache, type ProfileCache } from '../profile/cache.ts';
 import { version } from './version.ts';
 import { isTraining, trainCodeCache, trainingRun } from '../warmup/code-cache.ts';
 
-/** Lints each file; with a cache, stores the parse of every file without problems. */
-export function lintFiles(files: readonly string[], cache?: ProfileCache): FileReport[] {
+export function lintFiles(files: readonly string[]): FileReport[] {
   const { catalog } = builtinRegistry();
   return files.map((file) => {
     let text: string;
@@ -22,9 +20,7 @@ export function lintFiles(files: readonly string[], cache?: ProfileCache): FileR
     } catch (error) {
       return { file, problems: [{ severity: 'error', ruleId: 'io', message: (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, path: '', line: 0, column: 0 }] };
     }
-    const { problems, data } = checkProfile(text, file, { env: {}, catalog });
-    if (cache && problems.length === 0 && data && !cache.put(text, data)) process.stderr.write(`startvm: warning: could not store ${file} in the profile cache\n`);
-    return { file, problems };
+    return { file, problems: checkProfile(text, file, { env: {}, catalog }).problems };
   });
 }
 
@@ -32,16 +28,15 @@ export async function lintCommand(args: ParsedArgs, env: NodeJS.ProcessEnv): Pro
   const format = (args.format ?? 'stylish') as FormatName;
   if (!FORMATS.includes(format)) throw new UserError(`unknown format "${format}" (formats: ${FORMATS.join(', ')})`, 2);
   if (args.files.length === 0) throw new UserError('lint needs at least one file: startvm lint profile.yaml ...', 2);
-  const cache = args.cache ? profileCache(cacheDirOf(env)) : undefined;
-  const reports = lintFiles(args.files, cache);
+  const reports = lintFiles(args.files);
   const clean = reports.filter((r) => r.problems.length === 0).map((r) => r.file);
-  if (cache && isTraining(env)) {
+  if (args.cache && isTraining(env)) {
     // The child that trains the code cache: run the start path too, then exit (bin/startvm writes the cache).
-    for (const note of await trainingRun(clean, cache, builtinRegistry().catalog)) process.stderr.write(`startvm: note: ${note}\n`);
+    for (const note of await trainingRun(clean, builtinRegistry().catalog)) process.stderr.write(`startvm: note: ${note}\n`);
     return 0;
   }
   process.stdout.write(formatReports(format, reports, { color: useColor(1, env), version }));
-  if (cache && clean.length) {
+  if (args.cache && clean.length) {
     const failed = trainCodeCache(clean, env);
     if (failed) process.stderr.write(`startvm: warning: the code cache was not trained (${failed}): starts will compile startvm's code\n`);
   }

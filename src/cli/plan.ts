@@ -7,7 +7,7 @@ import { commandRunner } from '../engine/command.ts';
 
 export async function planCommand(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number> {
   const log = makeLogger(args, env);
-  const loaded = await loadProfileOrExit(args, env, log);
+  const loaded = loadProfileOrExit(args, env, log);
   const stages = await resolveOrExit(loaded.profile, loaded.registry, loaded.profileDir);
   let plan;
   try {

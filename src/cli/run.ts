@@ -21,7 +21,7 @@ function prepareRunDir(runDir: string): void {
 
 export async function runCommand(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number> {
   const log = makeLogger(args, env);
-  const { profile, profileDir, registry } = await loadProfileOrExit(args, env, log);
+  const { profile, profileDir, registry } = loadProfileOrExit(args, env, log);
   const stages = await resolveOrExit(profile, registry, profileDir);
   const runDir = runDirOf(args, env);
   prepareRunDir(runDir);

@@ -5,8 +5,7 @@ import { isatty } from 'node:tty';
 import type { ParsedArgs } from './args.ts';
 import type { Profile } from '../profile/types.ts';
 import type { FileReport } from '../report/problem.ts';
-import { cleanProfile } from '../profile/judge.ts';
-import { cacheDirOf, profileCache } from '../profile/cache.ts';
+import { checkProfile } from '../profile/check.ts';
 import { envSetting } from '../profile/env.ts';
 import { findProfile, ProfileNotFoundError } from '../profile/find.ts';
 import { createLogger, type LogFormat, type Logger } from '../engine/logger.ts';
@@ -40,7 +39,7 @@ export interface LoadedProfile {
 }
 
 /** Finds, reads and checks the profile with env overrides applied; problems end the command (exit 1). */
-export async function loadProfileOrExit(args: ParsedArgs, env: NodeJS.ProcessEnv, log: Logger): Promise<LoadedProfile> {
+export function loadProfileOrExit(args: ParsedArgs, env: NodeJS.ProcessEnv, log: Logger): LoadedProfile {
   let found;
   try {
     found = findProfile(args.profile, env);
@@ -55,20 +54,7 @@ export async function loadProfileOrExit(args: ParsedArgs, env: NodeJS.ProcessEnv
     throw new UserError(`cannot read profile ${found.path}: ${(error as Error).message}`, 1);
   }
   const registry = builtinRegistry();
-  const options = { env, catalog: registry.catalog };
-  const loaded = (profile: Profile): LoadedProfile => {
-    log.info(`profile ${found.path} (${found.source})`, { profile: found.path, source: found.source });
-    return { file: found.path, profileDir: dirname(resolve(found.path)), profile, registry };
-  };
-  // A parse seen before, judged clean again with this environment: no YAML parser needed.
-  const cache = profileCache(cacheDirOf(env));
-  const parsed = cache.get(text);
-  const fast = parsed && cleanProfile(parsed, found.path, options);
-  if (fast) return loaded(fast);
-
-  // Otherwise the full check, which also places every problem at its line and column.
-  const { checkProfile } = await import('../profile/check.ts');
-  const { profile, problems, data } = checkProfile(text, found.path, options);
+  const { profile, problems } = checkProfile(text, found.path, { env, catalog: registry.catalog });
   const report: FileReport[] = [{ file: found.path, problems }];
   const show = (): void => {
     if (log.format === 'text') process.stderr.write(stylish(report, useColor(2, env)));
@@ -79,8 +65,8 @@ export async function loadProfileOrExit(args: ParsedArgs, env: NodeJS.ProcessEnv
     throw new UserError(`profile ${found.path} has problems; nothing was changed`, 1);
   }
   if (problems.length) show();
-  else if (data) cache.put(text, data);
-  return loaded(profile);
+  log.info(`profile ${found.path} (${found.source})`, { profile: found.path, source: found.source });
+  return { file: found.path, profileDir: dirname(resolve(found.path)), profile, registry };
 }
 
 /**

@@ -3,6 +3,7 @@
 import type { Profile, StageEntry, DhcpOptions, ReaddressOptions, BridgeOptions } from '../profile/types.ts';
 import type { Problem } from '../report/problem.ts';
 import type { DoctorProbes, ProfileLoad } from './probes.ts';
+import type { CodeCacheStatus } from '../warmup/code-cache.ts';
 import { envVariables } from '../profile/env.ts';
 import { PROGRAMS, type ProgramRequirement } from './requirements.ts';
 
@@ -141,20 +142,17 @@ export function runChecks(probes: DoctorProbes): CheckResult[] {
     vhostNetCheck(profile, probes),
     netAdminCheck(probes.procStatus()),
     ...PROGRAMS.map((requirement) => programCheck(requirement, profile, probes)),
-    cachesCheck(load, probes.caches()),
+    codeCacheCheck(load, probes.codeCache()),
   ];
 }
 
-/** The caches that make a start fast (bin/startvm, src/profile/cache.ts): missing ones only cost time. */
-export function cachesCheck(load: ProfileLoad, caches: ReturnType<DoctorProbes['caches']>): CheckResult {
+/** The trained code cache (bin/startvm) makes a start faster; without it a start only takes longer. */
+export function codeCacheCheck(load: ProfileLoad, code: CodeCacheStatus | undefined): CheckResult {
   const fix = `where the image is built: startvm lint --cache ${load.file ?? '<profile>'}`;
-  const { code } = caches;
-  const parse = !load.ok ? '' : caches.profileParsed ? `; the profile's parse is cached` : `; the profile's parse is not cached (each start runs the YAML parser)`;
-  if (!code) return ok('start-up caches', `not started through bin/startvm: no code cache${parse}`);
-  if (code.state === 'rejected') return notOk('start-up caches', 'warning', `the code cache ${code.file} does not match this startvm or Node.js: each start compiles startvm's code${parse}`, fix);
-  if (code.state !== 'accepted') return notOk('start-up caches', 'warning', `no code cache (${code.file}): each start compiles startvm's code${parse}`, fix);
-  if (load.ok && !caches.profileParsed) return notOk('start-up caches', 'warning', `compiled code from ${code.file}${parse}`, fix);
-  return ok('start-up caches', `compiled code from ${code.file}${parse}`);
+  if (!code) return ok('code cache', 'not started through bin/startvm, which loads it');
+  if (code.state === 'accepted') return ok('code cache', `compiled code from ${code.file}`);
+  if (code.state === 'rejected') return notOk('code cache', 'warning', `${code.file} does not match this startvm or Node.js: each start compiles startvm's code`, fix);
+  return notOk('code cache', 'warning', `none at ${code.file}: each start compiles startvm's code`, fix);
 }
 
 /** Warnings leave the VM runnable (slower); any error means something it needs is missing. */

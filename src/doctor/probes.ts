@@ -7,7 +7,6 @@ import { checkProfile } from '../profile/check.ts';
 import { findProfile, ProfileNotFoundError, type FoundProfile } from '../profile/find.ts';
 import { findExecutable, openReadWrite, type DeviceCheck } from '../qemu/probes.ts';
 import { builtinRegistry } from '../stages/index.ts';
-import { cacheDirOf, profileCache } from '../profile/cache.ts';
 import { codeCacheStatus, type CodeCacheStatus } from '../warmup/code-cache.ts';
 
 export type ProfileSource = FoundProfile['source'];
@@ -36,8 +35,8 @@ export interface DoctorProbes {
   procStatus(): string | undefined;
   /** Absolute path of an executable (a name is looked up in PATH), or undefined. */
   executable(name: string): string | undefined;
-  /** The start-up caches: bin/startvm's code cache (undefined when not started through it), and whether the profile's parse is stored. */
-  caches(): { code: CodeCacheStatus | undefined; profileParsed: boolean };
+  /** What bin/startvm did with the code cache; undefined when startvm was not started through it. */
+  codeCache(): CodeCacheStatus | undefined;
 }
 
 /** Defaults with the env overrides when those are valid (NO_DHCP=true still counts), else plain defaults. */
@@ -69,15 +68,6 @@ export function loadProfileForDoctor(flag: string | undefined, env: NodeJS.Proce
   return { ok: true, file: found.path, source: found.source, profile, problems };
 }
 
-/** Whether the parse of the profile run would load is in the profile cache. */
-function profileParsed(flag: string | undefined, env: NodeJS.ProcessEnv): boolean {
-  try {
-    return profileCache(cacheDirOf(env)).get(readFileSync(findProfile(flag, env).path, 'utf8')) !== undefined;
-  } catch {
-    return false; // no profile: the profile check says why
-  }
-}
-
 export function hostDoctorProbes(profileFlag: string | undefined, env: NodeJS.ProcessEnv): DoctorProbes {
   return {
     profile: () => loadProfileForDoctor(profileFlag, env),
@@ -94,6 +84,6 @@ export function hostDoctorProbes(profileFlag: string | undefined, env: NodeJS.Pr
     },
     // The PATH of the environment doctor was given, as run's stages would see it.
     executable: (name) => findExecutable(name, env.PATH ?? ''),
-    caches: () => ({ code: codeCacheStatus(), profileParsed: profileParsed(profileFlag, env) }),
+    codeCache: codeCacheStatus,
   };
 }

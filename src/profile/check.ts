@@ -1,18 +1,24 @@
 // Profile text in, validated profile or problems out. The one code path shared by run, plan and lint.
+import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
+import validate from './generated/profile-validator.cjs';
 import type { Problem } from '../report/problem.ts';
 import type { Profile } from './types.ts';
-import type { EnvOrigins } from './env.ts';
+import { applyEnvOverrides, type EnvOrigins } from './env.ts';
 import { locate, NO_SPAN } from './positions.ts';
-import { judgeProfile, type CheckOptions } from './judge.ts';
+import { schemaProblems, type PendingProblem } from './schema-errors.ts';
+import { expandStageEntries, normalizeProfile } from './normalize.ts';
+import { semanticProblems, type StageCatalog } from './semantic.ts';
 
-export type { CheckOptions } from './judge.ts';
+export interface CheckOptions {
+  /** Variables to apply as overrides; lint passes {} so a file is judged on its own. */
+  env: NodeJS.ProcessEnv;
+  catalog: StageCatalog;
+}
 
 export interface CheckResult {
   profile?: Profile;
   problems: Problem[];
-  /** The YAML document as plain data, before env overrides: what the profile cache keeps. */
-  data?: Record<string, unknown>;
 }
 
 function originOf(path: string, origins: EnvOrigins): { name: string; raw: string } | undefined {
@@ -20,7 +26,7 @@ function originOf(path: string, origins: EnvOrigins): { name: string; raw: strin
   return undefined;
 }
 
-export function checkProfile(text: string, file: string, options: CheckOptions): CheckResult {
+export function checkProfile(text: string, file: string, { env, catalog }: CheckOptions): CheckResult {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -44,7 +50,16 @@ export function checkProfile(text: string, file: string, options: CheckOptions):
     return { problems: [{ severity: 'error', ruleId: 'schema', message: 'a profile must be a mapping (version: 1, vm: ..., stages: ...)', path: '', line: 1, column: 1 }] };
   }
   const data = raw as Record<string, unknown>;
-  const { profile, pending, origins } = judgeProfile(data, file, options);
+  expandStageEntries(data);
+  const { problems: envProblems, origins } = applyEnvOverrides(data, env);
+  const pending: PendingProblem[] = [...envProblems];
+  let profile: Profile | undefined;
+  if (validate(data)) {
+    profile = normalizeProfile(data, dirname(resolve(file)));
+    pending.push(...semanticProblems(profile, catalog, dirname(file)));
+  } else {
+    pending.push(...schemaProblems(validate.errors ?? []));
+  }
 
   const problems = pending.map(({ segments, at, ...problem }): Problem => {
     const origin = problem.ruleId === 'env' ? undefined : originOf(problem.path, origins);
@@ -56,5 +71,5 @@ export function checkProfile(text: string, file: string, options: CheckOptions):
   });
   problems.sort((a, b) => a.line - b.line || a.column - b.column);
   const failed = problems.some((p) => p.severity === 'error');
-  return failed ? { problems, data } : { profile, problems, data };
+  return failed ? { problems } : { profile, problems };
 }

@@ -2,7 +2,7 @@
 // parses their values strictly and writes them into the raw profile before validation.
 import schema from '../../schemas/profile.schema.json' with { type: 'json' };
 import type { PendingProblem } from './schema-errors.ts';
-import { pointerToSegments } from './pointer.ts';
+import { pointerToSegments } from './positions.ts';
 
 export interface EnvVariable {
   name: string;

@@ -1,11 +1,20 @@
 // Maps a path in the profile (as ajv reports it) back to the YAML source, so every problem has a
 // line and a column.
 import { isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
-import type { Segment } from './pointer.ts';
+
+export type Segment = string | number;
 
 export interface Span { line: number; column: number; endLine: number; endColumn: number }
 
 export const NO_SPAN: Span = { line: 0, column: 0, endLine: 0, endColumn: 0 };
+
+/** JSON Pointer (ajv's instancePath) to segments: unescape ~1 then ~0. */
+export function pointerToSegments(pointer: string): string[] {
+  if (pointer === '') return [];
+  return pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+export const segmentsToPath = (segments: readonly Segment[]): string => segments.join('.');
 
 interface Found { node: Node | null; keyNode: Node | null; depth: number }
 

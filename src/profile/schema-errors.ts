@@ -1,7 +1,7 @@
 // Turns ajv's errors into one problem per real mistake, with a message a user can act on.
 import type { ErrorObject } from 'ajv';
 import type { Problem } from '../report/problem.ts';
-import { pointerToSegments, segmentsToPath } from './pointer.ts';
+import { pointerToSegments, segmentsToPath } from './positions.ts';
 import { didYouMean } from './suggest.ts';
 
 /** Where a problem sits before it gets a line and column: a path, and whether the key or the value is meant. */

@@ -4,9 +4,8 @@
 // child exits.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import type { ProfileCache } from '../profile/cache.ts';
 import type { StageCatalog } from '../profile/semantic.ts';
-import { cleanProfile } from '../profile/judge.ts';
+import { checkProfile } from '../profile/check.ts';
 import { simulateStart } from './simulated-start.ts';
 
 export const TRAINING_ENV = 'STARTVM_CODE_CACHE_TRAINING';
@@ -35,15 +34,14 @@ export function trainCodeCache(files: readonly string[], env: NodeJS.ProcessEnv)
 }
 
 /**
- * In the training child: each clean profile's start, from the stored parse on, on a simulated
+ * In the training child: each clean profile's start, from the profile check on, on a simulated
  * network. Returns notes on starts that stopped early (at image build a disk is usually missing, so
  * exec-kvm stops): what ran before is trained all the same.
  */
-export async function trainingRun(files: readonly string[], cache: ProfileCache, catalog: StageCatalog): Promise<string[]> {
+export async function trainingRun(files: readonly string[], catalog: StageCatalog): Promise<string[]> {
   const notes: string[] = [];
   for (const file of files) {
-    const data = cache.get(readFileSync(file, 'utf8'));
-    const profile = data && cleanProfile(data, file, { env: {}, catalog });
+    const { profile } = checkProfile(readFileSync(file, 'utf8'), file, { env: {}, catalog });
     if (!profile) continue;
     try {
       if (!(await simulateStart(profile, file))) notes.push(`${file}: the simulated start ended without a hand-over stage`);

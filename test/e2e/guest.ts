@@ -49,11 +49,10 @@ export const parseGuestLine = (line: string): GuestReport =>
 
 /** Runs startvm with the guest profile in the container; resolves when the guest says it is ready. */
 export async function bootGuest(ctr: Container, env: NodeJS.ProcessEnv = {}, timeoutMs = 90_000, echoStderr?: (text: string) => void): Promise<BootedGuest> {
-  const scratch = mkdtempSync(`${tmpdir()}/startvm-e2e-`);
-  const runDir = `${scratch}/run`;
+  const runDir = `${mkdtempSync(`${tmpdir()}/startvm-e2e-`)}/run`;
   const child = execInContainer(ctr, process.execPath, [`${root}bin/startvm`, 'run', '--profile', GUEST_PROFILE, '--run-dir', runDir], {
     reject: false,
-    env: { NO_COLOR: '1', STARTVM_CACHE_DIR: `${scratch}/cache`, ...env },
+    env: { NO_COLOR: '1', ...env },
     stdin: 'ignore',
   });
   let out = '';

@@ -7,7 +7,7 @@ import { execa } from 'execa';
 export const root = fileURLToPath(new URL('../../', import.meta.url));
 export const fixture = (relative: string): string => `${root}test/fixtures/${relative}`;
 
-/** Caches of the test process's own: not the machine's /var/cache/startvm, not a code cache next to the bundle. */
+/** A code cache of the test process's own, not one next to the bundle that other tests would load. */
 export const testCacheDir = `${tmpdir()}/startvm-test-cache-${process.pid}`;
 process.on('exit', () => rmSync(testCacheDir, { recursive: true, force: true }));
 
@@ -16,7 +16,7 @@ export function startvm(args: readonly string[], options: { env?: NodeJS.Process
   return execa(process.execPath, [`${root}bin/startvm`, ...args], {
     reject: false,
     cwd: options.cwd ?? root,
-    env: { NO_COLOR: '1', STARTVM_CACHE_DIR: testCacheDir, STARTVM_CODE_CACHE: `${testCacheDir}/startvm.codecache`, ...options.env },
+    env: { NO_COLOR: '1', STARTVM_CODE_CACHE: `${testCacheDir}/startvm.codecache`, ...options.env },
     extendEnv: false,
     input: options.input,
   });

@@ -1,6 +1,5 @@
 // Running startvm inside a harness container, the way a container runtime would start it.
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { tmpdir } from 'node:os';
 import { execInContainer, type Container } from './harness.ts';
 import { root } from '../helpers/paths.ts';
@@ -52,8 +51,7 @@ export function startStartvm(ctr: Container, profileText: string, env: NodeJS.Pr
   const runDir = sameRunDir ?? written.runDir;
   const child = execInContainer(ctr, process.execPath, [`${root}bin/startvm`, 'run', '--profile', profile, '--run-dir', runDir], {
     reject: false,
-    // The profile cache next to the profile: a second start of the same profile (re-entry) reads it.
-    env: { NO_COLOR: '1', STARTVM_CACHE_DIR: `${dirname(profile)}/cache`, ...env },
+    env: { NO_COLOR: '1', ...env },
   });
   return { child, runDir, profile };
 }

@@ -19,14 +19,15 @@ test('bench/run.ts --quick prints the four sections with medians, the ratio and 
   for (const title of ['1. Time to hand-over', '2. Residual cost after the hand-over', '3. Lint throughput', '4. Validation (checkProfile in the process)']) {
     assert.ok(out.includes(`${title}\n${'='.repeat(title.length)}\n`), `section "${title}" is printed:\n${out}`);
   }
-  // 1: startvm as an image runs it and with a profile never seen, the script and the floor with a
-  // median, both ratios against the target, the phases.
-  assert.match(out, /^startvm run, as an image runs it \(profile parse cached at build\)\s+\d[\d.]* (ms|µs)\s/m);
-  assert.match(out, /^startvm run, a profile never seen \(no profile cache\)\s+\d[\d.]* (ms|µs)\s/m);
+  // 1: startvm as the image runs it and untrained, the script and the floor with a median, the
+  // ratio against its target, the phases.
+  assert.match(out, /^startvm run, as the image runs it \(trained code cache\)\s+\d[\d.]* (ms|µs)\s/m);
+  assert.match(out, /^startvm run, untrained \(no lint --cache at install\)\s+\d[\d.]* (ms|µs)\s/m);
   assert.match(out, /^shell baseline \(bench\/baseline\.sh\)\s+\d[\d.]* (ms|µs)\s/m);
   assert.match(out, /^floor: stand-in exec’d directly/m);
   assert.match(out, /^ratio startvm \/ shell \(medians\)\s+\d+\.\d\d\s+≤ 1\.00\s+(PASS|FAIL)$/m);
-  assert.match(out, /^ratio startvm, profile never seen \/ shell\s+\d+\.\d\d\s+≤ 1\.00\s+(PASS|FAIL)$/m);
+  assert.match(out, /^ratio startvm untrained \/ shell\s+\d+\.\d\d\s*$/m);
+  assert.match(out, /untrained phase: dhcp/);
   assert.match(out, /startvm phase: dhcp/);
   assert.match(out, /n=2 each/);
   // 2: the VM process is named and dnsmasq is measured for both variants.

@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { stringify } from 'yaml';
-import { CAP_NET_ADMIN, cachesCheck, effectiveCapabilities, exitCodeOf, kvmCheck, netAdminCheck, nodeCheck, profileCheck, programCheck, runChecks, tunCheck, vhostNetCheck, type CheckResult } from '../../../src/doctor/checks.ts';
+import { CAP_NET_ADMIN, codeCacheCheck, effectiveCapabilities, exitCodeOf, kvmCheck, netAdminCheck, nodeCheck, profileCheck, programCheck, runChecks, tunCheck, vhostNetCheck, type CheckResult } from '../../../src/doctor/checks.ts';
 import type { DoctorProbes, ProfileLoad } from '../../../src/doctor/probes.ts';
 import { PROGRAMS, type ProgramRequirement } from '../../../src/doctor/requirements.ts';
 import type { DeviceCheck } from '../../../src/qemu/probes.ts';
@@ -46,7 +46,7 @@ function probes(overrides: Partial<DoctorProbes> = {}): DoctorProbes & { looked:
     vhostNet: () => USABLE,
     procStatus: () => statusWith('000001ffffffffff'),
     executable: (name) => (name.startsWith('/') ? name : `/usr/bin/${name}`),
-    caches: () => ({ code: { file: CODE_CACHE, state: 'accepted' }, profileParsed: true }),
+    codeCache: () => ({ file: CODE_CACHE, state: 'accepted' }),
     ...overrides,
   };
   return { ...base, looked, executable: (name) => (looked.push(name), base.executable(name)) };
@@ -292,7 +292,7 @@ test('programs: a program added to PROGRAMS without a rule is checked when requi
 
 // --- all together ---
 
-const NAMES = ['profile', 'node', '/dev/kvm', '/dev/net/tun', '/dev/vhost-net', 'CAP_NET_ADMIN', ...PROGRAMS.map((p) => p.program), 'start-up caches'];
+const NAMES = ['profile', 'node', '/dev/kvm', '/dev/net/tun', '/dev/vhost-net', 'CAP_NET_ADMIN', ...PROGRAMS.map((p) => p.program), 'code cache'];
 
 test('runChecks: one result per check, in a fixed order, every program of PROGRAMS included', () => {
   const results = runChecks(probes());
@@ -329,46 +329,37 @@ test('every warning and error carries a fix, and no ok does', () => {
     vhostNet: () => missing('/dev/vhost-net'),
     procStatus: () => statusWith(DOCKER_DEFAULT_CAPS),
     executable: () => undefined,
-    caches: () => ({ code: { file: CODE_CACHE, state: 'absent' }, profileParsed: false }),
+    codeCache: () => ({ file: CODE_CACHE, state: 'absent' }),
   });
   const results = [...runChecks(everythingWrong), ...runChecks(probes())];
   assert.ok(results.some((r) => r.status === 'warning') && results.some((r) => r.status === 'error') && results.some((r) => r.status === 'ok'));
   for (const r of results) assert.is(r.fix !== undefined && r.fix.length > 0, r.status !== 'ok', `${r.check} ${r.status}`);
   assert.equal(Object.fromEntries(runChecks(everythingWrong).map((r) => [r.check, r.status])), {
     profile: 'error', node: 'error', '/dev/kvm': 'warning', '/dev/net/tun': 'error', '/dev/vhost-net': 'warning', CAP_NET_ADMIN: 'error',
-    ip: 'error', dnsmasq: 'error', 'qemu-system-x86_64': 'error', arping: 'ok', 'start-up caches': 'warning',
+    ip: 'error', dnsmasq: 'error', 'qemu-system-x86_64': 'error', arping: 'ok', 'code cache': 'warning',
   });
 });
 
-// --- start-up caches ---
+// --- code cache ---
 
 const loaded: ProfileLoad = { ok: true, file: '/etc/startvm/profile.yaml', source: 'mounted', profile: DEFAULTS, problems: [] };
 
-test('start-up caches: a code cache in use and the parse stored is ok', () => {
-  assert.equal(cachesCheck(loaded, { code: { file: CODE_CACHE, state: 'accepted' }, profileParsed: true }), {
-    check: 'start-up caches',
-    status: 'ok',
-    detail: `compiled code from ${CODE_CACHE}; the profile's parse is cached`,
-  });
+test('code cache: one that V8 accepted is ok', () => {
+  assert.equal(codeCacheCheck(loaded, { file: CODE_CACHE, state: 'accepted' }), { check: 'code cache', status: 'ok', detail: `compiled code from ${CODE_CACHE}` });
 });
 
-test('start-up caches: a missing or mismatched code cache, or a parse not stored, is a warning with the lint --cache fix', () => {
-  const cases = [
-    [{ file: CODE_CACHE, state: 'absent' }, true, /^no code cache \(.*\): each start compiles startvm's code; the profile's parse is cached$/],
-    [{ file: CODE_CACHE, state: 'rejected' }, true, /does not match this startvm or Node\.js/],
-    [{ file: CODE_CACHE, state: 'accepted' }, false, /the profile's parse is not cached \(each start runs the YAML parser\)$/],
-  ] as const;
-  for (const [code, profileParsed, detail] of cases) {
-    const result = cachesCheck(loaded, { code, profileParsed });
+test('code cache: a missing or mismatched one is a warning with the lint --cache fix, never an error', () => {
+  for (const [state, detail] of [['absent', /^none at .*: each start compiles startvm's code$/], ['rejected', /does not match this startvm or Node\.js/]] as const) {
+    const result = codeCacheCheck(loaded, { file: CODE_CACHE, state });
     assert.is(result.status, 'warning');
     assert.match(result.detail, detail);
     assert.is(result.fix, 'where the image is built: startvm lint --cache /etc/startvm/profile.yaml');
+    assert.is(exitCodeOf([result]), 0, 'a slower start is not a failure');
   }
-  assert.is(exitCodeOf([cachesCheck(loaded, { code: { file: CODE_CACHE, state: 'absent' }, profileParsed: false })]), 0, 'a slower start is not a failure');
 });
 
-test('start-up caches: without bin/startvm (startvm run from its sources) there is no code cache to check', () => {
-  assert.equal(cachesCheck(loaded, { code: undefined, profileParsed: true }).status, 'ok');
+test('code cache: without bin/startvm (startvm run from its sources) there is none to check', () => {
+  assert.is(codeCacheCheck(loaded, undefined).status, 'ok');
 });
 
 // --- exit code ---

@@ -11,7 +11,7 @@ import { PROGRAMS } from '../../../src/doctor/requirements.ts';
 import type { CheckResult } from '../../../src/doctor/checks.ts';
 import { fixture, root, startvm } from '../../helpers/paths.ts';
 
-const NAMES = ['profile', 'node', '/dev/kvm', '/dev/net/tun', '/dev/vhost-net', 'CAP_NET_ADMIN', ...PROGRAMS.map((p) => p.program), 'start-up caches'];
+const NAMES = ['profile', 'node', '/dev/kvm', '/dev/net/tun', '/dev/vhost-net', 'CAP_NET_ADMIN', ...PROGRAMS.map((p) => p.program), 'code cache'];
 const TEST_GUEST = 'profiles/test-guest.yaml';
 const ANSI = /\x1b\[/;
 const scratch = mkdtempSync(`${tmpdir()}/startvm-doctor-test-`);
