@@ -31,7 +31,7 @@ function packageOf(source: string): string {
   return s ? s[1]! : source.replace(/^.*\//, '');
 }
 
-/** Source maps of bundle files (a split build has several chunks), loaded once each. */
+/** Source maps of bundle files, loaded once each. */
 function sourceMapFor(url: string, cache: Map<string, SourceMap | undefined>): SourceMap | undefined {
   if (!cache.has(url)) {
     let map: SourceMap | undefined;

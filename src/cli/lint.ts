@@ -9,7 +9,6 @@ import { builtinRegistry } from '../stages/index.ts';
 import { UserError } from '../engine/errors.ts';
 import { useColor } from './session.ts';
 import { version } from './version.ts';
-import { isTraining, trainCodeCache, trainingRun } from '../warmup/code-cache.ts';
 
 export function lintFiles(files: readonly string[]): FileReport[] {
   const { catalog } = builtinRegistry();
@@ -29,16 +28,23 @@ export async function lintCommand(args: ParsedArgs, env: NodeJS.ProcessEnv): Pro
   if (!FORMATS.includes(format)) throw new UserError(`unknown format "${format}" (formats: ${FORMATS.join(', ')})`, 2);
   if (args.files.length === 0) throw new UserError('lint needs at least one file: startvm lint profile.yaml ...', 2);
   const reports = lintFiles(args.files);
-  const clean = reports.filter((r) => r.problems.length === 0).map((r) => r.file);
-  if (args.cache && isTraining(env)) {
-    // The child that trains the code cache: run the start path too, then exit (bin/startvm writes the cache).
-    for (const note of await trainingRun(clean, builtinRegistry().catalog)) process.stderr.write(`startvm: note: ${note}\n`);
+  if (!args.cache) {
+    process.stdout.write(formatReports(format, reports, { color: useColor(1, env), version }));
+    return errorCount(reports) > 0 ? 1 : 0;
+  }
+  // --cache: train the code cache on every profile that would start (warnings allowed).
+  const { isTraining, trainCodeCache, trainingRun } = await import('../warmup/code-cache.ts');
+  const usable = reports.filter((r) => errorCount([r]) === 0).map((r) => r.file);
+  if (isTraining(env)) {
+    // The child that trains: run the start path too, then exit (bin/startvm writes the cache).
+    for (const note of await trainingRun(usable, builtinRegistry().catalog)) process.stderr.write(`startvm: note: ${note}\n`);
     return 0;
   }
   process.stdout.write(formatReports(format, reports, { color: useColor(1, env), version }));
-  if (args.cache && clean.length) {
-    const failed = trainCodeCache(clean, env);
-    if (failed) process.stderr.write(`startvm: warning: the code cache was not trained (${failed}): starts will compile startvm's code\n`);
+  const failed = usable.length === 0 ? 'no profile without errors to train on' : trainCodeCache(usable, env);
+  if (failed) {
+    process.stderr.write(`startvm: the code cache was not trained (${failed}): starts will compile startvm's code\n`);
+    return 1;
   }
   return errorCount(reports) > 0 ? 1 : 0;
 }

@@ -3,7 +3,7 @@
 import type { Profile, StageEntry, DhcpOptions, ReaddressOptions, BridgeOptions } from '../profile/types.ts';
 import type { Problem } from '../report/problem.ts';
 import type { DoctorProbes, ProfileLoad } from './probes.ts';
-import type { CodeCacheStatus } from '../warmup/code-cache.ts';
+import type { CodeCacheStatus } from '../boot.ts';
 import { envVariables } from '../profile/env.ts';
 import { PROGRAMS, type ProgramRequirement } from './requirements.ts';
 
@@ -152,6 +152,7 @@ export function codeCacheCheck(load: ProfileLoad, code: CodeCacheStatus | undefi
   if (!code) return ok('code cache', 'not started through bin/startvm, which loads it');
   if (code.state === 'accepted') return ok('code cache', `compiled code from ${code.file}`);
   if (code.state === 'rejected') return notOk('code cache', 'warning', `${code.file} does not match this startvm or Node.js: each start compiles startvm's code`, fix);
+  if (code.state === 'unreadable') return notOk('code cache', 'warning', `cannot read ${code.file} (${code.reason}): each start compiles startvm's code`, `make it a readable file, or ${fix}`);
   return notOk('code cache', 'warning', `none at ${code.file}: each start compiles startvm's code`, fix);
 }
 

@@ -7,7 +7,7 @@ import { checkProfile } from '../profile/check.ts';
 import { findProfile, ProfileNotFoundError, type FoundProfile } from '../profile/find.ts';
 import { findExecutable, openReadWrite, type DeviceCheck } from '../qemu/probes.ts';
 import { builtinRegistry } from '../stages/index.ts';
-import { codeCacheStatus, type CodeCacheStatus } from '../warmup/code-cache.ts';
+import { codeCacheStatus, type CodeCacheStatus } from '../boot.ts';
 
 export type ProfileSource = FoundProfile['source'];
 

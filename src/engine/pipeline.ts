@@ -28,7 +28,10 @@ export interface PipelineOptions {
   state?: PipelineState;
   /** Replaces the process; default process.execve. */
   exec?: Exec;
-  /** Saves state after each stage (for re-entry) and clears it once a rollback has restored everything. */
+  /**
+   * Saves the state before each stage and before the hand-over (for re-entry), and clears it once a
+   * rollback has restored everything. Unchanged state need not be written again (saved-state.ts does not).
+   */
   persist?: StatePersistence;
   signals?: readonly NodeJS.Signals[];
   /** Runs the stages' preflights (default true). The simulated start at image build leaves them out: they check this machine. */
@@ -89,8 +92,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSta
     }
   }
 
-  // The journal: stages whose changes may be in the namespace. It is saved with the state, so that
-  // a start after an interrupted one (re-entry) undoes the earlier start's changes too.
+  // The journal: stages whose changes may be in the namespace. Those that can be undone are saved
+  // with the state (state.applied), so that a start after an interrupted one (re-entry) undoes the
+  // earlier start's changes too.
   const applied = new Set(state.applied ?? []);
   const journal = options.stages.filter((entry) => entry.enabled && applied.has(entry.stage.name));
   let failure: { entry: ResolvedStage; cause: unknown } | undefined;
@@ -104,10 +108,13 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSta
     log.stage(name, 'start');
     const started = performance.now();
     if (!journal.includes(entry)) journal.push(entry);
-    state.applied = journal.map((e) => e.stage.name);
-    // Before a change that rollback would have to undo, so a kill in the middle of it still leaves a
-    // record. The write also carries what the stages before recorded (capture's findings, say).
-    if (entry.stage.rollback) persist.save(state);
+    const undoable = journal.filter((e) => e.stage.rollback).map((e) => e.stage.name);
+    if (undoable.length) state.applied = undoable;
+    // Before the stage, so a kill in the middle of its change still leaves a record; the write also
+    // carries what the stages before recorded (capture's findings, say). A stage that changes
+    // nothing and records nothing (capture on its way in, exec-kvm) leaves the state as it was, and
+    // the store does not write it again.
+    persist.save(state);
     try {
       await entry.stage.apply(contextFor(entry));
     } catch (cause) {

@@ -6,6 +6,7 @@ import type { Profile } from '../profile/types.ts';
 import type { Stage } from './stage.ts';
 import type { StageRegistry } from './registry.ts';
 import { StageError } from './errors.ts';
+import { importModule } from '../boot.ts';
 
 export interface ResolvedStage {
   stage: Stage<any>;
@@ -30,7 +31,7 @@ async function validateModuleOptions(name: string, schema: object, options: Reco
 
 async function loadModuleStage(entryName: string, modulePath: string, profileDir: string): Promise<Stage<any>> {
   const url = pathToFileURL(resolve(profileDir, modulePath)).href;
-  const loaded = (await import(url)) as { default?: unknown };
+  const loaded = (await importModule(url)) as { default?: unknown };
   if (!isStage(loaded.default)) throw new Error(`${modulePath} must export a stage as default: { name, description, apply, rollback?, optionsSchema? }`);
   if (loaded.default.name !== entryName) throw new Error(`${modulePath} exports stage "${loaded.default.name}", but the profile calls it "${entryName}"`);
   return loaded.default;

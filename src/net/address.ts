@@ -16,8 +16,8 @@ const isIPv4 = (text: string): boolean => ipaddr.IPv4.isValidFourPartDecimal(tex
 export function contains(cidr: string, address: string): boolean {
   // IPv4 by arithmetic: ipaddr.parseCIDR tries IPv6 first, whose parser costs ~1 ms on its first use.
   const [base = '', bits = '32'] = cidr.split('/');
-  const prefix = Number(bits);
-  if (isIPv4(base) && isIPv4(address) && Number.isInteger(prefix) && prefix >= 0 && prefix <= 32) return networkOf(base, prefix) === networkOf(address, prefix);
+  const prefix = /^\d{1,2}$/.test(bits) ? Number(bits) : NaN; // "10.0.0.0/" is no /0
+  if (isIPv4(base) && isIPv4(address) && prefix <= 32) return networkOf(base, prefix) === networkOf(address, prefix);
   const [net, netBits] = ipaddr.parseCIDR(cidr.includes('/') ? cidr : `${cidr}/32`);
   const ip = ipaddr.parse(address);
   return ip.kind() === net.kind() && ip.match(net, netBits);

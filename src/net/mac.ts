@@ -1,5 +1,6 @@
-// Deterministic, locally administered MACs derived from the original one, so a restart gives the
-// same addresses (switches and ARP caches stay happy) and nothing collides with a real vendor MAC.
+// Deterministic, locally administered MACs derived from the original one, so a restart (of the
+// same startvm version: the hash is part of it) gives the same addresses, switches and ARP caches
+// stay happy, and nothing collides with a real vendor MAC.
 
 /**
  * cyrb53 (a public-domain 53-bit string hash): spread, not secrecy, is what a MAC needs, and

@@ -7,26 +7,21 @@ import { readFileSync } from 'node:fs';
 import type { StageCatalog } from '../profile/semantic.ts';
 import { checkProfile } from '../profile/check.ts';
 import { simulateStart } from './simulated-start.ts';
-
-export const TRAINING_ENV = 'STARTVM_CODE_CACHE_TRAINING';
-
-/** What bin/startvm did with the code cache in this process, when bin/startvm loaded it. */
-export interface CodeCacheStatus {
-  file: string;
-  state: 'absent' | 'accepted' | 'rejected' | 'training';
-}
-
-export const codeCacheStatus = (): CodeCacheStatus | undefined => (globalThis as Record<symbol, CodeCacheStatus | undefined>)[Symbol.for('startvm.codeCache')];
+import { codeCacheStatus, TRAINING_ENV } from '../boot.ts';
 
 export const isTraining = (env: NodeJS.ProcessEnv): boolean => env[TRAINING_ENV] === '1';
 
-/** In the parent: trains the code cache in a child process (its notes go to stderr). Returns why it could not, or undefined. */
+/**
+ * In the parent: trains the code cache in a child process (its notes go to stderr). Returns why it
+ * could not, or undefined. The child gets no Node flags of the parent's (--inspect would clash):
+ * V8 refuses a code cache made under other flags, and a start runs without any.
+ */
 export function trainCodeCache(files: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
-  const status = codeCacheStatus();
-  if (!status) return 'startvm was not started through bin/startvm, whose loader writes the code cache';
-  const child = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, 'lint', '--cache', ...files], {
+  if (!codeCacheStatus()) return 'startvm was not started through bin/startvm, whose loader writes the code cache';
+  const child = spawnSync(process.execPath, [process.argv[1]!, 'lint', '--cache', '--', ...files], {
     env: { ...env, [TRAINING_ENV]: '1' },
     stdio: ['ignore', 'ignore', 'inherit'],
+    timeout: 120_000,
   });
   if (child.error) return child.error.message;
   if (child.status !== 0) return `the training run exited with ${child.status ?? child.signal}`;
@@ -42,7 +37,7 @@ export async function trainingRun(files: readonly string[], catalog: StageCatalo
   const notes: string[] = [];
   for (const file of files) {
     const { profile } = checkProfile(readFileSync(file, 'utf8'), file, { env: {}, catalog });
-    if (!profile) continue;
+    if (!profile) continue; // errors: lint has said so
     try {
       if (!(await simulateStart(profile, file))) notes.push(`${file}: the simulated start ended without a hand-over stage`);
     } catch (error) {

@@ -4,7 +4,7 @@
 // run/plan call gets PATH=/nonexistent (no ip, no dnsmasq, no qemu) and a private run directory.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { execa } from 'execa';
 import { HELP } from '../../../src/cli/args.ts';
@@ -214,41 +214,6 @@ test('findProfile: then /etc/startvm/profile.yaml, then the built-in default', (
   assert.equal(findProfile(undefined, {}, fs.exists), { path: `${root}profiles/default.yaml`, source: 'built-in' });
   assert.equal(fs.asked, [MOUNTED_PROFILE], 'the built-in profile is used without asking');
   assert.is(BUILTIN_PROFILE, `${root}profiles/default.yaml`);
-});
-
-// The trained code cache (bin/startvm): lint --cache writes it, the next process loads it, and V8's
-// verdict on it is what doctor reports.
-const codeCacheVerdict = async (env: NodeJS.ProcessEnv): Promise<{ status: string; detail: string }> => {
-  const result = await startvm(['doctor', '--json', '--profile', NO_STAGES], { env: sealed(env) });
-  return (JSON.parse(result.stdout) as { check: string; status: string; detail: string }[]).find((r) => r.check === 'code cache')!;
-};
-
-test('lint --cache trains a code cache that V8 accepts in the next start; a damaged one is refused, not fatal', async () => {
-  const env = { STARTVM_CODE_CACHE: `${scratch}/startvm.codecache` };
-  const before = await codeCacheVerdict(env);
-  assert.is(before.status, 'warning');
-  assert.match(before.detail, /^none at /);
-
-  const lint = await startvm(['lint', '--cache', NO_STAGES], { env });
-  assert.is(lint.exitCode, 0, lint.stderr);
-  assert.not.match(lint.stderr, /warning/, 'the training run worked');
-  assert.match(lint.stderr, /note: .*no-stages\.yaml: the simulated start ended without a hand-over stage/, 'a profile without stages has nothing to hand over');
-  assert.ok(statSync(env.STARTVM_CODE_CACHE).size > 50_000, 'compiled functions, not just the top level');
-  assert.equal(await codeCacheVerdict(env), { check: 'code cache', status: 'ok', detail: `compiled code from ${env.STARTVM_CODE_CACHE}` } as never);
-
-  writeFileSync(env.STARTVM_CODE_CACHE, 'not a code cache');
-  assert.match((await codeCacheVerdict(env)).detail, /does not match this startvm or Node\.js/);
-  const version = await startvm(['--version'], { env });
-  assert.is(version.exitCode, 0);
-  assert.is(version.stdout, pkg.version);
-});
-
-test('lint --cache where the code cache cannot be written: lint still reports, with a warning', async () => {
-  const env = { STARTVM_CODE_CACHE: `${NO_STAGES}/below-a-file/startvm.codecache` };
-  const lint = await startvm(['lint', '--cache', NO_STAGES], { env });
-  assert.is(lint.exitCode, 0);
-  assert.match(lint.stderr, /cannot write the code cache/);
-  assert.match(lint.stderr, /warning: the code cache was not trained/);
 });
 
 test.after(() => rmSync(scratch, { recursive: true, force: true }));

@@ -2,7 +2,11 @@
 // hand-over, and state saved for re-entry.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { runPipeline } from '../../../src/engine/pipeline.ts';
+import { savedStateStore } from '../../../src/engine/saved-state.ts';
+import type { PipelineState } from '../../../src/engine/state.ts';
 import { memoryLogger } from '../../../src/engine/logger.ts';
 import { InterruptedError, StageError } from '../../../src/engine/errors.ts';
 import type { Stage } from '../../../src/engine/stage.ts';
@@ -147,7 +151,7 @@ test('the hand-over calls exec with the exact arguments after removing the signa
   assert.is((error as Error).message, 'stage "exec" failed: exec failed: ENOENT');
 });
 
-test('state is written before each stage that has something to roll back, and before the hand-over', async () => {
+test('state is saved before every stage and before the hand-over; the journal names only stages that can be undone', async () => {
   const { stage } = recorder();
   const saves: string[] = [];
   // Like capture: records what it found, changes nothing, so has no rollback.
@@ -162,10 +166,25 @@ test('state is written before each stage that has something to roll back, and be
     log: memoryLogger(),
     stages: [look, stage('a'), stage('b'), handOver],
     exec,
-    persist: { save: (state) => saves.push(`save ${state.applied?.join(',')}${(state as { seen?: boolean }).seen ? ' +seen' : ''}`), clear: () => saves.push('clear') },
+    persist: { save: (state) => saves.push(`save ${state.applied?.join(',') ?? '-'}${(state as { seen?: boolean }).seen ? ' +seen' : ''}`), clear: () => saves.push('clear') },
   }).catch(() => {});
-  // No write before "look" (nothing to undo yet); its finding goes out with the write before "a".
-  assert.equal(saves.slice(0, 4), ['save look,a +seen', 'save look,a,b +seen', 'save look,a,b,exec +seen', 'exec /bin/qemu']);
+  // "look"'s finding goes out with the save before "a"; "exec" changes nothing, so it joins no journal.
+  assert.equal(saves.slice(0, 6), ['save -', 'save a +seen', 'save a,b +seen', 'save a,b +seen', 'save a,b +seen', 'exec /bin/qemu']);
+});
+
+test('with the run directory store, a start writes the state file only when the state changed', async () => {
+  const { stage } = recorder();
+  const dir = mkdtempSync(`${tmpdir()}/startvm-pipeline-test-`);
+  const store = savedStateStore(dir, memoryLogger(), () => 'ns');
+  const writes: string[] = [];
+  const inode = (): number | undefined => (existsSync(`${dir}/state.json`) ? statSync(`${dir}/state.json`).ino : undefined);
+  const counting = { ...store, save(state: PipelineState) { const before = inode(); store.save(state); if (inode() !== before) writes.push(state.applied?.join(',') ?? '-'); } };
+  const look: ResolvedStage = { enabled: true, options: {}, stage: { name: 'look', description: 'look', async apply(ctx) { (ctx.state as Record<string, unknown>).seen = true; } } };
+  const quiet: ResolvedStage = { enabled: true, options: {}, stage: { name: 'quiet', description: 'quiet', async apply() {} } };
+  await runPipeline({ ...base, log: memoryLogger(), stages: [look, stage('a'), quiet, stage('b')], persist: counting });
+  rmSync(dir, { recursive: true, force: true });
+  // Nothing before "look" (an empty state is no file), nothing for "quiet" nor at the end (unchanged).
+  assert.equal(writes, ['a', 'a,b']);
 });
 
 test('json log lines are machine-readable', async () => {

@@ -3,22 +3,24 @@
 // runs (a stand-in answers ip, dnsmasq and arping), so this is safe outside a network namespace.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { checkProfile } from '../../../src/profile/check.ts';
 import { builtinRegistry } from '../../../src/stages/index.ts';
 import { simulatedNetwork, simulateStart } from '../../../src/warmup/simulated-start.ts';
 import { selectInterfaces } from '../../../src/net/capture.ts';
+import { trainingRun } from '../../../src/warmup/code-cache.ts';
 
 const scratch = mkdtempSync(`${tmpdir()}/startvm-simulated-test-`);
 const { catalog } = builtinRegistry();
 const warmupDirs = (): string[] => readdirSync(tmpdir()).filter((f) => f.startsWith('startvm-warmup-'));
 
 /** A profile whose files exist; /bin/true stands in for QEMU (exec-kvm checks it is a runnable ELF). */
-function profileWith(extra: string) {
+function profileWith(stages: string, vm = '', name = 'profile.yaml') {
   writeFileSync(`${scratch}/vmlinuz`, 'kernel');
-  const file = `${scratch}/profile.yaml`;
-  const text = `version: 1\nvm: { qemu: /bin/true, kernel: ${scratch}/vmlinuz, accel: tcg, display: none }\n${extra}`;
+  const file = `${scratch}/${name}`;
+  const text = `version: 1\nvm: { qemu: /bin/true, kernel: ${scratch}/vmlinuz, accel: tcg, display: none${vm ? `, ${vm}` : ''} }\n${stages}`;
+  writeFileSync(file, text);
   const { profile, problems } = checkProfile(text, file, { env: {}, catalog });
   assert.equal(problems, []);
   return { profile: profile!, file };
@@ -47,18 +49,29 @@ test('subnet mode, two interfaces and DHCP off reach the hand-over too', async (
 
 test('a start that stops early (a disk missing at image build) says where, and cleans up', async () => {
   const before = warmupDirs();
-  const { profile, file } = profileWith(`stages: [capture, bridge, readdress, dhcp, exec-kvm]\n`);
-  const missingDisk = { ...profile, vm: { ...profile.vm, disks: [{ ...profile.vm.disks[0], path: `${scratch}/no-such-disk.qcow2` }] } } as typeof profile;
-  if (profile.vm.disks.length === 0) missingDisk.vm = { ...profile.vm, kernel: `${scratch}/no-such-kernel` };
-  const error = await simulateStart(missingDisk, file).catch((e: unknown) => e);
+  const { profile, file } = profileWith(`stages: [capture, bridge, readdress, dhcp, exec-kvm]\n`, `disks: [{ path: ${scratch}/no-such-disk.qcow2 }]`);
+  const error = await simulateStart(profile, file).catch((e: unknown) => e);
   assert.instance(error, Error);
-  assert.match((error as Error).message, /stage "exec-kvm" failed: missing file/);
+  assert.match((error as Error).message, /stage "exec-kvm" failed: missing file: .*no-such-disk\.qcow2/);
   assert.equal(warmupDirs().filter((d) => !before.includes(d)), []);
 });
 
-test('stages from modules are left out: their code is the user\'s', async () => {
-  const { profile, file } = profileWith(`stages: [capture, { stage: announce, module: ${process.cwd()}/test/fixtures/stages/announce.mjs, options: { greeting: hi, fail: true } }, bridge, readdress, dhcp, exec-kvm]\n`);
-  assert.ok(await simulateStart(profile, file), 'the failing module stage did not run');
+test('the training run turns an early stop into a note, and skips profiles with errors', async () => {
+  const { file: good } = profileWith(`stages: [capture, bridge, readdress, dhcp, exec-kvm]\n`, `disks: [{ path: ${scratch}/no-such-disk.qcow2 }]`, 'early.yaml');
+  const broken = `${scratch}/broken.yaml`;
+  writeFileSync(broken, 'version: 1\nvm: { memory: lots }\n');
+  const notes = await trainingRun([good, broken], catalog);
+  assert.equal(notes.length, 1);
+  assert.match(notes[0]!, /early\.yaml: the simulated start stopped early \(stage "exec-kvm" failed: missing file.*\); the code before that point is trained/);
+});
+
+test('stages from modules are left out: not even imported, their code is the user\'s', async () => {
+  const marker = `${scratch}/imported`;
+  const module = `${scratch}/side-effect.mjs`;
+  writeFileSync(module, `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'imported');\nexport default { name: 'side-effect', description: 'x', async apply() {} };\n`);
+  const { profile, file } = profileWith(`stages: [capture, { stage: side-effect, module: ${module} }, bridge, readdress, dhcp, exec-kvm]\n`);
+  assert.ok(await simulateStart(profile, file));
+  assert.not.ok(existsSync(marker), 'the module was never imported');
 });
 
 test.after(() => rmSync(scratch, { recursive: true, force: true }));

@@ -1,0 +1,25 @@
+// What bin/startvm hands the bundle, at Symbol.for('startvm.loader') (the two sides must agree; see
+// bin/startvm): how the code cache went, and an import() that works where the bundle runs compiled
+// through vm.Script. Without bin/startvm (tests, startvm run from its sources) there is none.
+
+export interface CodeCacheStatus {
+  file: string;
+  state: 'absent' | 'accepted' | 'rejected' | 'unreadable' | 'training';
+  /** Why it could not be read (unreadable). */
+  reason?: string;
+}
+
+interface Loader {
+  codeCache: CodeCacheStatus;
+  import(specifier: string): Promise<unknown>;
+}
+
+const loader = (): Loader | undefined => (globalThis as Record<symbol, Loader | undefined>)[Symbol.for('startvm.loader')];
+
+export const codeCacheStatus = (): CodeCacheStatus | undefined => loader()?.codeCache;
+
+/** import() of a module outside the bundle (a profile's stage module). */
+export const importModule = (specifier: string): Promise<unknown> => loader()?.import(specifier) ?? import(specifier);
+
+/** Set by `startvm lint --cache` for its child: bin/startvm then writes the code cache when that child exits. */
+export const TRAINING_ENV = 'STARTVM_CODE_CACHE_TRAINING';

@@ -1,0 +1,94 @@
+// The trained code cache, on an installed copy of the package (bin, dist and the shipped files, no
+// sources), the way the image holds it: lint --cache trains it next to the bundle, a start loads it
+// and V8 takes it, doctor says so, a profile's own stage module still loads, and a cache that does
+// not belong to the bundle is refused without harm. Hermetic like the CLI tests: PATH has no ip,
+// dnsmasq or QEMU, and only plan runs, on a profile whose one stage is a module.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { execa } from 'execa';
+import { root } from '../../helpers/paths.ts';
+
+const scratch = mkdtempSync(`${tmpdir()}/startvm-code-cache-test-`);
+const app = `${scratch}/opt/startvm`;
+mkdirSync(app, { recursive: true });
+for (const entry of ['package.json', 'bin', 'dist', 'profiles', 'templates', 'schemas']) cpSync(`${root}${entry}`, `${app}/${entry}`, { recursive: true, filter: (f) => !f.endsWith('.codecache') });
+const CACHE = `${app}/dist/startvm.cjs.codecache`;
+
+// A profile whose simulated start reaches the hand-over (/bin/true stands in for QEMU: exec-kvm
+// checks it is a runnable ELF), and one whose only stage is a module (announce.mjs).
+writeFileSync(`${scratch}/vmlinuz`, 'kernel');
+const FULL = `${scratch}/full.yaml`;
+writeFileSync(FULL, `version: 1\nvm: { qemu: /bin/true, kernel: ${scratch}/vmlinuz, accel: tcg, display: none }\nstages: [capture, bridge, readdress, dhcp, exec-kvm]\n`);
+const MODULE_ONLY = `${scratch}/module-only.yaml`;
+writeFileSync(MODULE_ONLY, `version: 1\nstages:\n  - { stage: announce, module: ${root}test/fixtures/stages/announce.mjs, options: { greeting: hello } }\n`);
+const BROKEN = `${scratch}/broken.yaml`;
+writeFileSync(BROKEN, 'version: 1\nvm: { memory: lots }\n');
+
+const startvm = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+  execa(process.execPath, [`${app}/bin/startvm`, ...args], { reject: false, env: { PATH: '/nonexistent', NO_COLOR: '1', STARTVM_RUN_DIR: `${scratch}/run`, ...env }, extendEnv: false });
+
+async function codeCacheCheck(env: NodeJS.ProcessEnv = {}): Promise<{ status: string; detail: string }> {
+  const result = await startvm(['doctor', '--json', '--profile', MODULE_ONLY], env);
+  return (JSON.parse(result.stdout) as { check: string; status: string; detail: string }[]).find((r) => r.check === 'code cache')!;
+}
+
+async function planModuleOnly(env: NodeJS.ProcessEnv = {}): Promise<void> {
+  const plan = await startvm(['plan', '--json', '--profile', MODULE_ONLY], env);
+  assert.is(plan.exitCode, 0, plan.stderr);
+  const { stages } = JSON.parse(plan.stdout) as { stages: { stage: string; steps: string[] }[] };
+  assert.equal(stages.map((s) => s.stage), ['announce']);
+  assert.match(stages[0]!.steps[0]!, /^write "hello" to /, 'the stage module was imported and planned');
+}
+
+test('untrained: doctor says there is no code cache, and everything works without it', async () => {
+  assert.equal(await codeCacheCheck(), { check: 'code cache', status: 'warning', detail: `none at ${CACHE}: each start compiles startvm's code`, fix: `where the image is built: startvm lint --cache ${MODULE_ONLY}` } as never);
+  await planModuleOnly();
+});
+
+test('lint --cache trains the cache next to the bundle; the next start loads it, and module stages still load', async () => {
+  const lint = await startvm(['lint', '--cache', FULL]);
+  assert.is(lint.exitCode, 0, lint.stderr);
+  assert.is(lint.stderr, '', 'the simulated start reached the hand-over: no note, no warning');
+  assert.ok(statSync(CACHE).size > 100_000, 'compiled functions, not just the top level');
+  assert.match(readFileSync(CACHE).toString('utf8', 0, 200), /^\{"bundle":\{"size":\d+,"mtimeMs":[\d.]+,"ino":\d+\}\}\n/, 'made from this bundle');
+  assert.equal(await codeCacheCheck(), { check: 'code cache', status: 'ok', detail: `compiled code from ${CACHE}` } as never);
+  // The bundle runs through vm.Script now: its import() of a stage module goes through bin/startvm.
+  await planModuleOnly();
+});
+
+test('a cache from another bundle of the same length is refused (V8 alone would take it), and starts still work', async () => {
+  const bundle = `${app}/dist/startvm.cjs`;
+  const text = readFileSync(bundle, 'utf8');
+  const edited = text.replace('the pipeline ended without a hand-over stage', 'the pipeline ended without a hand-over stagE');
+  assert.is.not(edited, text);
+  assert.is(edited.length, text.length);
+  writeFileSync(bundle, edited);
+  assert.match((await codeCacheCheck()).detail, /does not match this startvm or Node\.js/);
+  await planModuleOnly();
+  writeFileSync(CACHE, 'not a code cache at all');
+  assert.is((await codeCacheCheck()).status, 'warning');
+  const version = await startvm(['--version']);
+  assert.is(version.exitCode, 0, version.stderr);
+});
+
+test('a code cache that cannot be read is reported with the reason', async () => {
+  const check = await codeCacheCheck({ STARTVM_CODE_CACHE: scratch });
+  assert.is(check.status, 'warning');
+  assert.match(check.detail, /^cannot read .* \(EISDIR\)/);
+});
+
+test('lint --cache fails (exit 1) when it cannot train: nowhere to write, or no profile without errors', async () => {
+  const unwritable = await startvm(['lint', '--cache', FULL], { STARTVM_CODE_CACHE: `${FULL}/below-a-file/startvm.codecache` });
+  assert.is(unwritable.exitCode, 1);
+  assert.match(unwritable.stderr, /cannot write the code cache .*below-a-file/);
+  assert.match(unwritable.stderr, /the code cache was not trained \(the training run exited with 1\)/);
+  const broken = await startvm(['lint', '--cache', BROKEN], { STARTVM_CODE_CACHE: `${scratch}/other.codecache` });
+  assert.is(broken.exitCode, 1);
+  assert.match(broken.stdout, /memory/, 'the lint report still comes');
+  assert.match(broken.stderr, /the code cache was not trained \(no profile without errors to train on\)/);
+});
+
+test.after(() => rmSync(scratch, { recursive: true, force: true }));
+test.run();
