@@ -488,6 +488,12 @@ function checkDockerfile(text: string, facts: Facts): Complaint[] {
       if (binText && type !== binType) say(entry.line, `${script} is ${binType === 'module' ? 'an ES module' : 'CommonJS'}, but the nearest package.json in the runtime stage gives "type": "${type}": Node would not load the bin`);
     }
   }
+  // The trained code cache (bin/startvm): without it every container start compiles startvm's code.
+  if (entry?.exec && appDir) {
+    const bin = `${appDir}/${posix.normalize(Object.values(facts.pkg.bin)[0] ?? '')}`;
+    const training = runtime.runs.findIndex((run) => run.text.includes(`${bin} lint --cache `));
+    if (training < 0) say(runtime.line, `the runtime stage never trains the code cache (RUN node ${bin} lint --cache <profile>): every start would compile startvm's code`);
+  }
   if (!runtime.cmd) say(runtime.line, 'the runtime stage has no CMD (the default startvm command, ["run"])');
   else if (!runtime.cmd.exec) say(runtime.cmd.line, 'CMD must use the exec form (["run"]): the shell form would run /bin/sh -c as the command');
   else if (runtime.cmd.exec[0] !== 'run') say(runtime.cmd.line, `CMD ${JSON.stringify(runtime.cmd.exec)}: the default command should be ["run"]`);
@@ -640,6 +646,10 @@ test('the bundle bin/startvm loads must be in the runtime stage', () => {
 
 test('a bin copied without bin/package.json (which makes it CommonJS) is reported', () => {
   complains(broken('COPY bin/ bin/', 'COPY bin/startvm bin/'), /\/opt\/startvm\/bin\/startvm is CommonJS, but the nearest package\.json in the runtime stage gives "type": "module"/);
+});
+
+test('a runtime stage that does not train the code cache is reported', () => {
+  complains(broken('RUN node /opt/startvm/bin/startvm lint --cache /opt/startvm/profiles/default.yaml', 'RUN node /opt/startvm/bin/startvm lint /opt/startvm/profiles/default.yaml'), /never trains the code cache \(RUN node \/opt\/startvm\/bin\/startvm lint --cache <profile>\)/);
 });
 
 test('shell-form ENTRYPOINT and CMD, a missing CMD and another default command are reported', () => {
