@@ -6,7 +6,8 @@ import { createRequire } from 'node:module';
 import Ajv from 'ajv';
 import standaloneCode from 'ajv/dist/standalone/index.js';
 import { ajvOptions } from '../src/profile/ajv-options.ts';
-import { BUNDLE_DIR, BUNDLE_SOURCE } from './build-outputs.ts';
+import { createHash } from 'node:crypto';
+import { BUNDLE_DIR, BUNDLE_ENTRY, BUNDLE_SOURCE } from './build-outputs.ts';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const require = createRequire(import.meta.url);
@@ -44,6 +45,10 @@ async function bundleCli(): Promise<void> {
     define: { 'import.meta.url': '__startvmModuleUrl' },
     banner: { js: "const __startvmModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
   });
+  // The bundle's identity for bin/startvm: a code cache made from another bundle must not be used,
+  // and V8 compares only the source's length. Hashed here once, not on every start.
+  const bundle = `${root}${BUNDLE_ENTRY}`;
+  writeFileSync(`${bundle}.sha256`, `${createHash('sha256').update(readFileSync(bundle)).digest('hex')}\n`);
 }
 
 buildValidator();

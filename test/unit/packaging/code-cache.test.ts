@@ -7,6 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
 import { execa } from 'execa';
 import { root } from '../../helpers/paths.ts';
 
@@ -52,19 +53,22 @@ test('lint --cache trains the cache next to the bundle; the next start loads it,
   assert.is(lint.exitCode, 0, lint.stderr);
   assert.is(lint.stderr, '', 'the simulated start reached the hand-over: no note, no warning');
   assert.ok(statSync(CACHE).size > 100_000, 'compiled functions, not just the top level');
-  assert.match(readFileSync(CACHE).toString('utf8', 0, 200), /^\{"bundle":\{"size":\d+,"mtimeMs":[\d.]+,"ino":\d+\}\}\n/, 'made from this bundle');
+  const id = readFileSync(`${app}/dist/startvm.cjs.sha256`, 'utf8').trim();
+  assert.is(readFileSync(CACHE).toString('utf8', 0, 200).split('\n')[0], JSON.stringify({ bundle: id }), 'made from this bundle (the build\'s SHA-256 of it)');
   assert.equal(await codeCacheCheck(), { check: 'code cache', status: 'ok', detail: `compiled code from ${CACHE}` } as never);
   // The bundle runs through vm.Script now: its import() of a stage module goes through bin/startvm.
   await planModuleOnly();
 });
 
-test('a cache from another bundle of the same length is refused (V8 alone would take it), and starts still work', async () => {
+test('a cache from another build of the same length is refused (V8 alone would take it), and starts still work', async () => {
+  // What a rebuild that changed one character would leave: another bundle of the same length, and its hash.
   const bundle = `${app}/dist/startvm.cjs`;
   const text = readFileSync(bundle, 'utf8');
   const edited = text.replace('the pipeline ended without a hand-over stage', 'the pipeline ended without a hand-over stagE');
   assert.is.not(edited, text);
   assert.is(edited.length, text.length);
   writeFileSync(bundle, edited);
+  writeFileSync(`${bundle}.sha256`, `${createHash('sha256').update(edited).digest('hex')}\n`);
   assert.match((await codeCacheCheck()).detail, /does not match this startvm or Node\.js/);
   await planModuleOnly();
   writeFileSync(CACHE, 'not a code cache at all');
