@@ -38,6 +38,9 @@ async function bundleCli(): Promise<void> {
     // imported dynamically in the source; esbuild wraps them in functions that run only when
     // imported, so `run` evaluates only what it runs.
     format: 'cjs',
+    // ASCII only (non-ASCII characters escaped): bin/startvm reads the bundle as latin1, which V8
+    // takes without decoding UTF-8 (~1 ms less for 800 KB).
+    charset: 'ascii',
     target: 'node22',
     sourcemap: 'linked',
     logLevel: 'warning',
@@ -48,7 +51,9 @@ async function bundleCli(): Promise<void> {
   // The bundle's identity for bin/startvm: a code cache made from another bundle must not be used,
   // and V8 compares only the source's length. Hashed here once, not on every start.
   const bundle = `${root}${BUNDLE_ENTRY}`;
-  writeFileSync(`${bundle}.sha256`, `${createHash('sha256').update(readFileSync(bundle)).digest('hex')}\n`);
+  const bytes = readFileSync(bundle);
+  if (bytes.some((byte) => byte > 0x7f)) throw new Error(`${bundle} is not ASCII: bin/startvm would misread it as latin1`);
+  writeFileSync(`${bundle}.sha256`, `${createHash('sha256').update(bytes).digest('hex')}\n`);
 }
 
 buildValidator();
