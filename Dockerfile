@@ -50,10 +50,12 @@ COPY schemas/ schemas/
 COPY --from=build /opt/startvm/dist/ dist/
 # Trains the code cache (/opt/startvm/dist/startvm.cjs.codecache), so that a container's start does
 # not compile startvm's code: --cache runs a start of the profile on a simulated network (nothing is
-# changed; no disk is needed, though without one the simulation stops at exec-kvm) and keeps what V8
-# compiled. An image FROM this one that adds its own profile can train on it instead:
-#   RUN node /opt/startvm/bin/startvm lint --cache /etc/startvm/profile.yaml
-RUN node /opt/startvm/bin/startvm lint --cache /opt/startvm/profiles/default.yaml
+# changed) and keeps what V8 compiled. The placeholder disk lets the simulation reach exec-kvm, whose
+# checks want the profile's disk to exist; it is gone before the layer is written. The cache holds
+# startvm's code, not the profile: starts with a mounted profile use it all the same.
+RUN mkdir -p /var/lib/startvm && touch /var/lib/startvm/disk.qcow2 \
+ && node /opt/startvm/bin/startvm lint --cache /opt/startvm/profiles/default.yaml \
+ && rm /var/lib/startvm/disk.qcow2
 
 LABEL org.opencontainers.image.title="startvm" \
       org.opencontainers.image.description="VM container: a QEMU guest that takes over the container's network identity" \
