@@ -46,7 +46,8 @@ async function bundleCli(): Promise<void> {
     logLevel: 'warning',
     // src/paths.ts finds shipped files relative to import.meta.url, which CommonJS lacks.
     define: { 'import.meta.url': '__startvmModuleUrl' },
-    banner: { js: "const __startvmModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+    // "use strict" first: the banner would otherwise push esbuild's directive out of first place.
+    banner: { js: "'use strict';\nconst __startvmModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
   });
   // The bundle's identity for bin/startvm: a code cache made from another bundle must not be used,
   // and V8 compares only the source's length. Hashed here once, not on every start.

@@ -4,7 +4,8 @@
 
 export interface CodeCacheStatus {
   file: string;
-  state: 'absent' | 'accepted' | 'rejected' | 'unreadable' | 'training';
+  /** mismatch: made from another build of the bundle; rejected: V8 refused it (another Node version or V8 flags). */
+  state: 'absent' | 'accepted' | 'mismatch' | 'rejected' | 'unreadable' | 'training';
   /** Why it could not be read (unreadable). */
   reason?: string;
 }
@@ -12,11 +13,19 @@ export interface CodeCacheStatus {
 interface Loader {
   codeCache: CodeCacheStatus;
   import(specifier: string): Promise<unknown>;
+  /** Set by the training run once it has run the start path: only then does bin/startvm write a cache. */
+  trained: boolean;
 }
 
 const loader = (): Loader | undefined => (globalThis as Record<symbol, Loader | undefined>)[Symbol.for('startvm.loader')];
 
 export const codeCacheStatus = (): CodeCacheStatus | undefined => loader()?.codeCache;
+
+/** Tells bin/startvm that this training run ran the start path, so its code cache is worth writing. */
+export const markTrained = (): void => {
+  const current = loader();
+  if (current) current.trained = true;
+};
 
 /** import() of a module outside the bundle (a profile's stage module). */
 export const importModule = (specifier: string): Promise<unknown> => loader()?.import(specifier) ?? import(specifier);

@@ -151,7 +151,9 @@ export function codeCacheCheck(load: ProfileLoad, code: CodeCacheStatus | undefi
   const fix = `where the image is built: startvm lint --cache ${load.file ?? '<profile>'}`;
   if (!code) return ok('code cache', 'not started through bin/startvm, which loads it');
   if (code.state === 'accepted') return ok('code cache', `compiled code from ${code.file}`);
-  if (code.state === 'rejected') return notOk('code cache', 'warning', `${code.file} does not match this startvm or Node.js: each start compiles startvm's code`, fix);
+  if (code.state === 'mismatch') return notOk('code cache', 'warning', `${code.file} was made from another build of startvm: each start compiles startvm's code`, fix);
+  if (code.state === 'rejected') return notOk('code cache', 'warning', `V8 refused ${code.file}: it was made by another Node.js or under other V8 flags (NODE_OPTIONS?): each start compiles startvm's code`, `run startvm with the Node.js and flags it was trained with, or ${fix}`);
+  if (code.state === 'training') return ok('code cache', `STARTVM_CODE_CACHE_TRAINING=1: only lint --cache trains ${code.file}; this command leaves it as it is`);
   if (code.state === 'unreadable') return notOk('code cache', 'warning', `cannot read ${code.file} (${code.reason}): each start compiles startvm's code`, `make it a readable file, or ${fix}`);
   return notOk('code cache', 'warning', `none at ${code.file}: each start compiles startvm's code`, fix);
 }

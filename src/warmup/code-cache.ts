@@ -7,19 +7,20 @@ import { readFileSync } from 'node:fs';
 import type { StageCatalog } from '../profile/semantic.ts';
 import { checkProfile } from '../profile/check.ts';
 import { simulateStart } from './simulated-start.ts';
-import { codeCacheStatus, TRAINING_ENV } from '../boot.ts';
+import { codeCacheStatus, markTrained, TRAINING_ENV } from '../boot.ts';
 
 export const isTraining = (env: NodeJS.ProcessEnv): boolean => env[TRAINING_ENV] === '1';
 
 /**
  * In the parent: trains the code cache in a child process (its notes go to stderr). Returns why it
- * could not, or undefined. The child gets no Node flags of the parent's (--inspect would clash):
- * V8 refuses a code cache made under other flags, and a start runs without any.
+ * could not, or undefined. The child runs without Node flags, neither the parent's command-line
+ * ones (--inspect would clash) nor NODE_OPTIONS: V8 refuses a code cache made under other flags
+ * than the start's, and the image's entrypoint runs plain `node`.
  */
 export function trainCodeCache(files: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
   if (!codeCacheStatus()) return 'startvm was not started through bin/startvm, whose loader writes the code cache';
   const child = spawnSync(process.execPath, [process.argv[1]!, 'lint', '--cache', '--', ...files], {
-    env: { ...env, [TRAINING_ENV]: '1' },
+    env: { ...Object.fromEntries(Object.entries(env).filter(([name]) => name !== 'NODE_OPTIONS')), [TRAINING_ENV]: '1' },
     stdio: ['ignore', 'ignore', 'inherit'],
     timeout: 120_000,
   });
@@ -35,6 +36,7 @@ export function trainCodeCache(files: readonly string[], env: NodeJS.ProcessEnv)
  */
 export async function trainingRun(files: readonly string[], catalog: StageCatalog): Promise<string[]> {
   const notes: string[] = [];
+  markTrained(); // the lint above already ran the profile checks: a cache is worth writing from here
   for (const file of files) {
     const { profile } = checkProfile(readFileSync(file, 'utf8'), file, { env: {}, catalog });
     if (!profile) continue; // errors: lint has said so

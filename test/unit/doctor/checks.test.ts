@@ -348,14 +348,25 @@ test('code cache: one that V8 accepted is ok', () => {
   assert.equal(codeCacheCheck(loaded, { file: CODE_CACHE, state: 'accepted' }), { check: 'code cache', status: 'ok', detail: `compiled code from ${CODE_CACHE}` });
 });
 
-test('code cache: a missing or mismatched one is a warning with the lint --cache fix, never an error', () => {
-  for (const [state, detail] of [['absent', /^none at .*: each start compiles startvm's code$/], ['rejected', /does not match this startvm or Node\.js/]] as const) {
-    const result = codeCacheCheck(loaded, { file: CODE_CACHE, state });
+test('code cache: a missing, mismatched, refused or unreadable one is a warning with a fix, never an error', () => {
+  const cases = [
+    ['absent', /^none at .*: each start compiles startvm's code$/],
+    ['mismatch', /was made from another build of startvm/],
+    ['rejected', /^V8 refused .*another Node\.js or under other V8 flags/],
+    ['unreadable', /^cannot read .* \(EACCES\)/],
+  ] as const;
+  for (const [state, detail] of cases) {
+    const result = codeCacheCheck(loaded, { file: CODE_CACHE, state, reason: 'EACCES' });
     assert.is(result.status, 'warning');
     assert.match(result.detail, detail);
-    assert.is(result.fix, 'where the image is built: startvm lint --cache /etc/startvm/profile.yaml');
+    assert.match(result.fix!, /where the image is built: startvm lint --cache \/etc\/startvm\/profile\.yaml$/);
     assert.is(exitCodeOf([result]), 0, 'a slower start is not a failure');
   }
+});
+
+test('code cache: a command run with the training variable says it leaves the cache alone', () => {
+  assert.equal(codeCacheCheck(loaded, { file: CODE_CACHE, state: 'training' }).status, 'ok');
+  assert.match(codeCacheCheck(loaded, { file: CODE_CACHE, state: 'training' }).detail, /this command leaves it as it is/);
 });
 
 test('code cache: without bin/startvm (startvm run from its sources) there is none to check', () => {
