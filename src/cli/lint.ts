@@ -27,21 +27,18 @@ export async function lintCommand(args: ParsedArgs, env: NodeJS.ProcessEnv): Pro
   const format = (args.format ?? 'stylish') as FormatName;
   if (!FORMATS.includes(format)) throw new UserError(`unknown format "${format}" (formats: ${FORMATS.join(', ')})`, 2);
   if (args.files.length === 0) throw new UserError('lint needs at least one file: startvm lint profile.yaml ...', 2);
-  const reports = lintFiles(args.files);
-  if (!args.cache) {
-    process.stdout.write(formatReports(format, reports, { color: useColor(1, env), version }));
-    return errorCount(reports) > 0 ? 1 : 0;
-  }
-  // --cache: train the code cache on every profile that would start (warnings allowed).
-  const { isTraining, trainCodeCache, trainingRun } = await import('../warmup/code-cache.ts');
-  const usable = reports.filter((r) => errorCount([r]) === 0).map((r) => r.file);
-  if (isTraining(env)) {
-    // The child that trains: run the start path too, then exit (bin/startvm writes the cache).
-    for (const note of await trainingRun(usable, builtinRegistry().catalog)) process.stderr.write(`startvm: note: ${note}\n`);
+  const warmup = args.cache ? await import('../warmup/code-cache.ts') : undefined;
+  if (warmup?.isTraining()) {
+    // The child that trains: each profile's check and start, then exit (bin/startvm writes the cache).
+    for (const note of await warmup.trainingRun(args.files, builtinRegistry().catalog)) process.stderr.write(`startvm: note: ${note}\n`);
     return 0;
   }
+  const reports = lintFiles(args.files);
   process.stdout.write(formatReports(format, reports, { color: useColor(1, env), version }));
-  const failed = usable.length === 0 ? 'no profile without errors to train on' : trainCodeCache(usable, env);
+  if (!warmup) return errorCount(reports) > 0 ? 1 : 0;
+  // --cache: train the code cache on every profile that would start (warnings allowed).
+  const usable = reports.filter((r) => errorCount([r]) === 0).map((r) => r.file);
+  const failed = usable.length === 0 ? 'no profile without errors to train on' : warmup.trainCodeCache(usable, env);
   if (failed) {
     process.stderr.write(`startvm: the code cache was not trained (${failed}): starts will compile startvm's code\n`);
     return 1;

@@ -53,9 +53,12 @@ export function savedStateStore(runDir: string, log: Logger, identity: () => str
     save(state) {
       const body: SavedFile = { namespace: ours(), state };
       const text = `${JSON.stringify(body, null, 2)}\n`;
-      // Unchanged, or nothing to keep (no file reads as an empty state): a write renames over the
-      // file, which ext4 turns into a data flush (~0.5 ms here), and a start saves before every stage.
-      if (written === undefined ? Object.keys(state).length === 0 && !existsSync(path) : text === written && existsSync(path)) return;
+      // Skipped when unchanged, or when there is nothing to keep (no file reads as an empty state): a
+      // write renames over the file, which ext4 turns into a data flush (~0.5 ms here), and a start
+      // saves before every stage.
+      const unchanged = text === written && existsSync(path);
+      const nothingToKeep = written === undefined && Object.keys(state).length === 0 && !existsSync(path);
+      if (unchanged || nothingToKeep) return;
       // A fresh file (wx after unlink): never write through something planted at that name.
       rmSync(`${path}.tmp`, { force: true });
       writeFileSync(`${path}.tmp`, text, { mode: 0o600, flag: 'wx' });

@@ -1,7 +1,6 @@
 // The trained code cache (see bin/startvm): `startvm lint --cache` starts a child process of itself
-// with TRAINING_ENV set; the child lints the same profiles (the YAML and schema code), then runs
-// each clean profile's start on a simulated network, and the loader writes V8's code cache when the
-// child exits.
+// with TRAINING_ENV set; the child checks the same profiles (the YAML and schema code), runs each
+// one's start on a simulated network, and the loader writes V8's code cache when the child exits.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { StageCatalog } from '../profile/semantic.ts';
@@ -9,7 +8,8 @@ import { checkProfile } from '../profile/check.ts';
 import { simulateStart } from './simulated-start.ts';
 import { codeCacheStatus, markTrained, TRAINING_ENV } from '../boot.ts';
 
-export const isTraining = (env: NodeJS.ProcessEnv): boolean => env[TRAINING_ENV] === '1';
+/** Whether bin/startvm started this process to train (it reads TRAINING_ENV). */
+export const isTraining = (): boolean => codeCacheStatus()?.state === 'training';
 
 /**
  * In the parent: trains the code cache in a child process (its notes go to stderr). Returns why it
@@ -30,21 +30,21 @@ export function trainCodeCache(files: readonly string[], env: NodeJS.ProcessEnv)
 }
 
 /**
- * In the training child: each clean profile's start, from the profile check on, on a simulated
- * network. Returns notes on starts that stopped early (at image build a disk is usually missing, so
- * exec-kvm stops): what ran before is trained all the same.
+ * In the training child: each profile's check and, for those without errors, its start on a
+ * simulated network. Returns notes on starts that stopped early (without a disk, exec-kvm stops):
+ * what ran before is trained all the same.
  */
 export async function trainingRun(files: readonly string[], catalog: StageCatalog): Promise<string[]> {
   const notes: string[] = [];
-  markTrained(); // the lint above already ran the profile checks: a cache is worth writing from here
   for (const file of files) {
     const { profile } = checkProfile(readFileSync(file, 'utf8'), file, { env: {}, catalog });
-    if (!profile) continue; // errors: lint has said so
+    if (!profile) continue; // errors: the parent's lint reports them
     try {
       if (!(await simulateStart(profile, file))) notes.push(`${file}: the simulated start ended without a hand-over stage`);
     } catch (error) {
       notes.push(`${file}: the simulated start stopped early (${error instanceof Error ? error.message : String(error)}); the code before that point is trained`);
     }
   }
+  markTrained(); // the start path ran: the cache is worth writing
   return notes;
 }
