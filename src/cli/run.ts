@@ -8,6 +8,11 @@ import { commandRunner } from '../engine/command.ts';
 import { InterruptedError, UserError } from '../engine/errors.ts';
 import { savedStateStore } from '../engine/saved-state.ts';
 import { acquireRunLock } from '../engine/run-lock.ts';
+import { IpSession } from '../net/ip-session.ts';
+import { withIpSession } from '../net/ip.ts';
+
+/** The built-in stages that read and write links through src/net/ip.ts (and so through the ip session). */
+const IP_STAGES = ['capture', 'bridge', 'readdress'];
 
 function prepareRunDir(runDir: string): void {
   try {
@@ -20,6 +25,16 @@ function prepareRunDir(runDir: string): void {
 }
 
 export async function runCommand(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number> {
+  // First, so that ip starts and reads the network (for capture) while the profile is checked.
+  const ip = IpSession.start();
+  try {
+    return await checkAndRun(args, env, ip);
+  } finally {
+    await ip.close(); // no-op after the hand-over's own close; after a failure, before the exit
+  }
+}
+
+async function checkAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, ip: IpSession): Promise<number> {
   const log = makeLogger(args, env);
   const { profile, profileDir, registry } = loadProfileOrExit(args, env, log);
   const stages = await resolveOrExit(profile, registry, profileDir);
@@ -28,7 +43,13 @@ export async function runCommand(args: ParsedArgs, env: NodeJS.ProcessEnv): Prom
   const lock = acquireRunLock(runDir);
   const store = savedStateStore(runDir, log);
   try {
-    await runPipeline({ stages, profile, profileDir, runDir, env, log, run: commandRunner, state: store.load(), persist: store });
+    const run = withIpSession(commandRunner, ip);
+    // ip can exit while the later stages work, once the last stage that reads or writes links is done.
+    const lastIpStage = stages.filter((s) => s.enabled && IP_STAGES.includes(s.stage.name)).at(-1)?.stage.name;
+    const afterStage = (name: string): void => {
+      if (name === lastIpStage) ip.end();
+    };
+    await runPipeline({ stages, profile, profileDir, runDir, env, log, run, state: store.load(), persist: store, afterStage, beforeHandOver: () => ip.close() });
   } catch (error) {
     lock.release();
     log.error(error instanceof Error ? error.message : String(error));

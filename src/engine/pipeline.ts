@@ -36,6 +36,13 @@ export interface PipelineOptions {
   signals?: readonly NodeJS.Signals[];
   /** Runs the stages' preflights (default true). The simulated start at image build leaves them out: they check this machine. */
   preflight?: boolean;
+  /**
+   * Awaited before the hand-over stage (the `last` one) starts: ends what must not outlive startvm,
+   * such as a child process that the VM process would inherit after the exec (the ip session).
+   */
+  beforeHandOver?: () => Promise<void>;
+  /** Called after each stage that applied without error (name), e.g. to let go of what only earlier stages use. */
+  afterStage?: (name: string) => void;
 }
 
 const defaultExec: Exec = (file, args, env) => {
@@ -116,12 +123,14 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSta
     // the store does not write it again.
     persist.save(state);
     try {
+      if (entry.stage.last) await options.beforeHandOver?.();
       await entry.stage.apply(contextFor(entry));
     } catch (cause) {
       failure = { entry, cause };
       break;
     }
     log.stage(name, 'done', { ms: Math.round(performance.now() - started) });
+    options.afterStage?.(name);
   }
 
   if (!failure && !received) {

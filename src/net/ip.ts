@@ -1,5 +1,8 @@
-// The iproute2 calls the stages share: one `ip -json -batch` to read, one `ip -batch` to write.
+// The iproute2 calls the stages share: one `ip -json -batch` to read, one `ip -batch` to write. A
+// start's runner comes with one long-lived ip for all of them (ip-session.ts); other runners (plan,
+// tests, the simulated start) spawn one per call.
 import type { CommandRunner } from '../engine/command.ts';
+import type { IpSession } from './ip-session.ts';
 
 export interface IpAddrInfo {
   family: 'inet' | 'inet6';
@@ -39,19 +42,34 @@ export interface NetworkView {
   routes: IpRoute[];
 }
 
-const READ = 'addr show\nroute show table main\n';
+export const READ = 'addr show\nroute show table main\n';
 
 /** The two JSON arrays `addr show` and `route show` print in a -json batch (writes print nothing). */
-function parseView(stdout: string): NetworkView {
-  const [links, routes] = stdout
-    .split('\n')
+export function parseView(output: string | readonly string[]): NetworkView {
+  const [links, routes] = (typeof output === 'string' ? output.split('\n') : output)
     .filter((line) => line.trim())
     .map((line) => JSON.parse(line) as unknown[]);
   return { links: (links ?? []) as IpLink[], routes: (routes ?? []) as IpRoute[] };
 }
 
+const sessions = new WeakMap<CommandRunner, IpSession>();
+
+/** A runner whose ip reads and batches go to `session` while it is usable. */
+export function withIpSession(run: CommandRunner, session: IpSession): CommandRunner {
+  const withSession: CommandRunner = (file, args, options) => run(file, args, options);
+  sessions.set(withSession, session);
+  return withSession;
+}
+
+const sessionOf = (run: CommandRunner): IpSession | undefined => {
+  const session = sessions.get(run);
+  return session?.usable ? session : undefined;
+};
+
 /** Links with their addresses and the main routing table, in one child process. */
 export async function readNetwork(run: CommandRunner, signal?: AbortSignal): Promise<NetworkView> {
+  const session = sessionOf(run);
+  if (session) return session.batch([], signal);
   const { stdout } = await run('ip', ['-json', '-details', '-batch', '-'], { input: READ, signal });
   return parseView(stdout);
 }
@@ -79,6 +97,12 @@ export async function knownNetwork(run: CommandRunner, key: object, signal?: Abo
 export async function applyBatch(run: CommandRunner, commands: readonly string[], signal?: AbortSignal, rememberFor?: object): Promise<void> {
   if (rememberFor) lastKnown.delete(rememberFor);
   if (commands.length === 0) return;
+  const session = sessionOf(run);
+  if (session) {
+    const view = await session.batch(commands, signal);
+    if (rememberFor) lastKnown.set(rememberFor, view);
+    return;
+  }
   if (!rememberFor) {
     await run('ip', ['-batch', '-'], { input: `${commands.join('\n')}\n`, signal });
     return;

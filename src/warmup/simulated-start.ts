@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import type { CommandRunner } from '../engine/command.ts';
 import type { Profile } from '../profile/types.ts';
-import type { IpLink, IpRoute } from '../net/ip.ts';
+import { withIpSession, type IpLink, type IpRoute } from '../net/ip.ts';
+import { IpSession, type LineProcess } from '../net/ip-session.ts';
 import { createLogger } from '../engine/logger.ts';
 import { runPipeline } from '../engine/pipeline.ts';
 import { resolveStages } from '../engine/resolve.ts';
@@ -47,6 +48,24 @@ function simulatedRunner(network: { links: IpLink[]; routes: IpRoute[] }): Comma
   return async (file, args) => ({ stdout: file === 'ip' && args.includes('-json') ? view : '', stderr: '', exitCode: 0 });
 }
 
+/** The ip session's process: each `addr show` and `route show` answered with the simulated network. */
+export function simulatedIp(network: { links: IpLink[]; routes: IpRoute[] }): LineProcess {
+  const lineListeners: ((line: string) => void)[] = [];
+  const endListeners: ((exitCode: number | undefined, stderr: string) => void)[] = [];
+  const answer = (command: string): string | undefined => (command.startsWith('addr show') ? JSON.stringify(network.links) : command.startsWith('route show') ? JSON.stringify(network.routes) : undefined);
+  const later = (f: () => void): void => void setImmediate(f); // as a process answers: not within write()
+  return {
+    write: (text) =>
+      later(() => {
+        for (const line of text.split('\n').map(answer)) if (line) for (const listener of lineListeners) listener(line);
+      }),
+    end: () => later(() => endListeners.forEach((listener) => listener(0, ''))),
+    kill: () => later(() => endListeners.forEach((listener) => listener(undefined, ''))),
+    onLine: (listener) => void lineListeners.push(listener),
+    onEnd: (listener) => void endListeners.push(listener),
+  };
+}
+
 class HandedOver extends Error {}
 
 /** Runs the simulation; true when it reached the hand-over. Problems are for the caller to report, not to fail on. */
@@ -59,6 +78,8 @@ export async function simulateStart(profile: Profile, file: string): Promise<boo
     const log = createLogger({ format: 'text', color: false, write: () => {} });
     const store = savedStateStore(runDir, log, () => 'simulated');
     let handedOver = false;
+    const network = simulatedNetwork(profile.network.interfaces);
+    const ip = IpSession.start(simulatedIp(network)); // as runCommand does
     await runPipeline({
       stages,
       profile: builtinOnly,
@@ -66,11 +87,12 @@ export async function simulateStart(profile: Profile, file: string): Promise<boo
       runDir,
       env: {},
       log,
-      run: simulatedRunner(simulatedNetwork(profile.network.interfaces)),
+      run: withIpSession(simulatedRunner(network), ip),
       state: store.load(),
       persist: store,
       preflight: false,
       signals: [],
+      beforeHandOver: () => ip.close(),
       exec: () => {
         handedOver = true;
         throw new HandedOver('simulated hand-over');

@@ -187,6 +187,21 @@ test('a second startvm in the same run directory is refused while the first runs
   await first.child;
 });
 
+test('an ip command that the kernel refuses in the middle of a batch: the error names it, and everything is rolled back', async () => {
+  // A bridge given as the VM port passes every check startvm makes; only the kernel refuses to put a
+  // bridge on a bridge, halfway through the bridge stage's batch (the one ip process of the start).
+  const ctr = await dockerLikeContainer();
+  await ipNs(ctr, ['link', 'del', 'vmport0']);
+  await ipNs(ctr, ['link', 'add', 'vmport0', 'type', 'bridge']);
+  const before = snapshot(ctr);
+  const run = await runStartvm(ctr, networkProfile());
+  assert.is(run.exitCode, 1, run.stderr);
+  assert.match(run.stderr, /stage "bridge" failed: ip link set vmport0 master br0 failed with exit code \d+: Error: Can not enslave a bridge to a bridge/);
+  assert.match(run.stderr, /\[bridge\] rolled-back/);
+  assert.equal(snapshot(ctr), before);
+  assert.equal(await processesIn(ctr.ns), [], 'no ip or dnsmasq left');
+});
+
 test('a tap name that is an existing interface is refused, and that interface is left alone', async () => {
   const ctr = await dockerLikeContainer();
   const before = snapshot(ctr);

@@ -151,6 +151,31 @@ test('the hand-over calls exec with the exact arguments after removing the signa
   assert.is((error as Error).message, 'stage "exec" failed: exec failed: ENOENT');
 });
 
+test('afterStage hears of each stage that applied; beforeHandOver is awaited before the hand-over stage starts', async () => {
+  const { events, stage } = recorder();
+  const handOver: ResolvedStage = {
+    enabled: true,
+    options: {},
+    stage: { name: 'exec', description: 'exec', last: true, async apply(ctx) { events.push('apply exec'); ctx.handOver('/bin/qemu', [], {}); } },
+  };
+  const exec = (() => {
+    events.push('exec');
+    throw new Error('stop here');
+  }) as never;
+  const beforeHandOver = async (): Promise<void> => {
+    await new Promise((resolve) => setTimeout(resolve, 5)); // a child process exiting, say
+    events.push('released');
+  };
+  await runPipeline({ ...base, log: memoryLogger(), stages: [stage('a'), stage('b'), handOver], exec, afterStage: (name) => events.push(`after ${name}`), beforeHandOver }).catch(() => {});
+  assert.equal(events.slice(0, 7), ['apply a', 'after a', 'apply b', 'after b', 'released', 'apply exec', 'exec']);
+});
+
+test('afterStage is not called for a stage that failed', async () => {
+  const { events, stage } = recorder();
+  await runPipeline({ ...base, log: memoryLogger(), stages: [stage('a'), stage('b', { fail: true })], afterStage: (name) => events.push(`after ${name}`) }).catch(() => {});
+  assert.equal(events, ['apply a', 'after a', 'apply b', 'rollback b', 'rollback a']);
+});
+
 test('state is saved before every stage and before the hand-over; the journal names only stages that can be undone', async () => {
   const { stage } = recorder();
   const saves: string[] = [];

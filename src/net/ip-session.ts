@@ -1,0 +1,165 @@
+// One `ip -json -details -batch -` for a whole start: the stages' reads and writes go to the same
+// child process, one batch after another, instead of one child process each. The first read (what
+// the capture stage needs) goes out as soon as the process starts, so iproute2 starts up and reads
+// the network while startvm is still checking the profile; by the time capture runs, the answer is
+// waiting. startvm sits on every VM start: each `ip` it does not start saves its fork and exec.
+//
+// In -batch mode iproute2 runs commands as lines arrive and, with -json, prints each `show` as one
+// line of JSON as soon as it is done; write commands print nothing. Every batch here ends with the
+// read of the network (two JSON lines), which tells when the batch is over. Without -force, the
+// first failing command ends the process: that command's batch fails, and so does every later one.
+import { spawn } from 'node:child_process';
+import { CommandError } from '../engine/command.ts';
+import { parseView, READ, type NetworkView } from './ip.ts';
+
+/** The child process as the session uses it: lines in and out, and its end. */
+export interface LineProcess {
+  write(text: string): void;
+  /** No more input: ip exits once it has run what it got. */
+  end(): void;
+  kill(): void;
+  onLine(listener: (line: string) => void): void;
+  /** Once, when the process is gone (exit code, or undefined when it could not start or was killed), with its stderr. */
+  onEnd(listener: (exitCode: number | undefined, stderr: string) => void): void;
+}
+
+const ARGS = ['-json', '-details', '-batch', '-'] as const;
+const READ_LINES = READ.trim().split('\n').length;
+
+export function spawnIp(env?: NodeJS.ProcessEnv): LineProcess {
+  const child = spawn('ip', ARGS, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let ended = false;
+  const lineListeners: ((line: string) => void)[] = [];
+  const endListeners: ((exitCode: number | undefined, stderr: string) => void)[] = [];
+  const finish = (exitCode: number | undefined): void => {
+    if (ended) return;
+    ended = true;
+    for (const listener of endListeners) listener(exitCode, stderr);
+  };
+  child.stdin.on('error', () => {}); // ip gone: its exit tells why
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    for (let newline = stdout.indexOf('\n'); newline >= 0; newline = stdout.indexOf('\n')) {
+      const line = stdout.slice(0, newline);
+      stdout = stdout.slice(newline + 1);
+      for (const listener of lineListeners) listener(line);
+    }
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => void (stderr += chunk));
+  child.on('error', (error) => {
+    stderr ||= error.message;
+    finish(undefined);
+  });
+  // 'close' rather than 'exit': every line printed before the end has been delivered.
+  child.on('close', (code) => finish(code ?? undefined));
+  return {
+    write: (text) => void child.stdin.write(text),
+    end: () => void child.stdin.end(),
+    kill: () => void child.kill('SIGKILL'),
+    onLine: (listener) => void lineListeners.push(listener),
+    onEnd: (listener) => void endListeners.push(listener),
+  };
+}
+
+interface Pending {
+  /** The batch's commands, for the error message. */
+  commands: readonly string[];
+  /** Line number of the batch's first line in the session's input (ip counts from 1). */
+  firstLine: number;
+  lines: string[];
+  resolve(view: NetworkView): void;
+  reject(error: Error): void;
+}
+
+export class IpSession {
+  private readonly pending: Pending[] = [];
+  private linesSent = 0;
+  private failure: Error | undefined;
+  private prefetched: Promise<NetworkView> | undefined;
+  private readonly ended: Promise<void>;
+  private readonly process: LineProcess;
+
+  private constructor(process: LineProcess) {
+    this.process = process;
+    process.onLine((line) => {
+      if (!line.startsWith('[')) return; // only `show` output counts; anything else is not ours to parse
+      const batch = this.pending[0];
+      if (!batch) return;
+      batch.lines.push(line);
+      if (batch.lines.length === READ_LINES) {
+        this.pending.shift();
+        batch.resolve(parseView(batch.lines));
+      }
+    });
+    this.ended = new Promise((resolve) =>
+      process.onEnd((exitCode, stderr) => {
+        this.failure ??= this.failureOf(exitCode, stderr);
+        for (const batch of this.pending.splice(0)) batch.reject(this.failure);
+        resolve();
+      }),
+    );
+  }
+
+  /** Starts the process and, at once, the first read of the network. */
+  static start(process: LineProcess = spawnIp()): IpSession {
+    const session = new IpSession(process);
+    session.prefetched = session.send([]);
+    session.prefetched.catch(() => {}); // a failure is reported to whoever asks for the read
+    return session;
+  }
+
+  /** False once ip has ended (a failed command, a failed start, or close()): batches then need another way. */
+  get usable(): boolean {
+    return this.failure === undefined;
+  }
+
+  /** Runs the commands, then reads the network as they left it. */
+  batch(commands: readonly string[], signal?: AbortSignal): Promise<NetworkView> {
+    if (commands.length === 0 && this.prefetched) {
+      // Nothing was written since the first read went out, so its answer is current.
+      const view = this.prefetched;
+      this.prefetched = undefined;
+      return view;
+    }
+    this.prefetched = undefined;
+    const result = this.send(commands);
+    if (!signal) return result;
+    if (signal.aborted) return Promise.reject(signal.reason as Error);
+    // Interrupted: stop ip where it is (the pipeline rolls back from what it reads afresh).
+    const onAbort = (): void => this.process.kill();
+    signal.addEventListener('abort', onAbort, { once: true });
+    return result.finally(() => signal.removeEventListener('abort', onAbort));
+  }
+
+  /** No more batches: ip exits once it has answered the ones sent. Later reads and writes spawn an ip each. */
+  end(): void {
+    if (this.failure) return;
+    this.failure = new Error('the ip session has ended');
+    this.process.end();
+  }
+
+  /** Ends the process and waits until it is gone: a hand-over must not leave a child behind for the VM process to inherit. */
+  async close(): Promise<void> {
+    this.end();
+    await this.ended;
+  }
+
+  private send(commands: readonly string[]): Promise<NetworkView> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.pending.push({ commands, firstLine: this.linesSent + 1, lines: [], resolve, reject });
+      this.linesSent += commands.length + READ_LINES;
+      this.process.write(`${commands.map((c) => `${c}\n`).join('')}${READ}`);
+    });
+  }
+
+  /** ip says "Command failed -:N" for the N-th line of its input: name that command. */
+  private failureOf(exitCode: number | undefined, stderr: string): Error {
+    const line = Number(/Command failed -:(\d+)/.exec(stderr)?.[1]);
+    const batch = this.pending.find((b) => line >= b.firstLine && line < b.firstLine + b.commands.length);
+    const command = batch ? `ip ${batch.commands[line - batch.firstLine]}` : `ip ${ARGS.join(' ')}`;
+    return new CommandError(command, exitCode, stderr.replace(/\n?Command failed -:\d+\n?/, '\n').trim() || (exitCode === undefined ? 'killed' : 'ended'));
+  }
+}
