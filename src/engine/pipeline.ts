@@ -111,6 +111,16 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSta
       log.stage(name, 'skipped', { detail: 'switched off' });
       continue;
     }
+    // Before the hand-over stage starts, and before the check for a signal: one that arrives while
+    // this waits must still stop the run (after the hand-over, nothing could roll back).
+    if (entry.stage.last && options.beforeHandOver) {
+      try {
+        await options.beforeHandOver();
+      } catch (cause) {
+        failure = { entry, cause };
+        break;
+      }
+    }
     if (received) break;
     log.stage(name, 'start');
     const started = performance.now();
@@ -123,7 +133,6 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSta
     // the store does not write it again.
     persist.save(state);
     try {
-      if (entry.stage.last) await options.beforeHandOver?.();
       await entry.stage.apply(contextFor(entry));
     } catch (cause) {
       failure = { entry, cause };

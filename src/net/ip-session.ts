@@ -26,8 +26,8 @@ export interface LineProcess {
 const ARGS = ['-json', '-details', '-batch', '-'] as const;
 const READ_LINES = READ.trim().split('\n').length;
 
-export function spawnIp(env?: NodeJS.ProcessEnv): LineProcess {
-  const child = spawn('ip', ARGS, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+/** `program` is for tests: a stand-in that speaks the same protocol. */
+export function spawnIp(program = 'ip'): LineProcess {
   let stdout = '';
   let stderr = '';
   let ended = false;
@@ -38,6 +38,14 @@ export function spawnIp(env?: NodeJS.ProcessEnv): LineProcess {
     ended = true;
     for (const listener of endListeners) listener(exitCode, stderr);
   };
+  let child;
+  try {
+    child = spawn(program, ARGS, { stdio: ['pipe', 'pipe', 'pipe'] });
+  } catch (error) {
+    // Node throws at once for some failures (EMFILE, say): a session that has ended, like a failed exec.
+    stderr = `${program}: ${(error as Error).message}`;
+    return { write() {}, end() {}, kill() {}, onLine() {}, onEnd: (listener) => void setImmediate(() => listener(undefined, stderr)) };
+  }
   child.stdin.on('error', () => {}); // ip gone: its exit tells why
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     stdout += chunk;
@@ -117,6 +125,7 @@ export class IpSession {
 
   /** Runs the commands, then reads the network as they left it. */
   batch(commands: readonly string[], signal?: AbortSignal): Promise<NetworkView> {
+    if (signal?.aborted) return Promise.reject(signal.reason as Error); // and nothing is sent
     if (commands.length === 0 && this.prefetched) {
       // Nothing was written since the first read went out, so its answer is current.
       const view = this.prefetched;
@@ -126,7 +135,6 @@ export class IpSession {
     this.prefetched = undefined;
     const result = this.send(commands);
     if (!signal) return result;
-    if (signal.aborted) return Promise.reject(signal.reason as Error);
     // Interrupted: stop ip where it is (the pipeline rolls back from what it reads afresh).
     const onAbort = (): void => this.process.kill();
     signal.addEventListener('abort', onAbort, { once: true });
@@ -140,10 +148,20 @@ export class IpSession {
     this.process.end();
   }
 
-  /** Ends the process and waits until it is gone: a hand-over must not leave a child behind for the VM process to inherit. */
-  async close(): Promise<void> {
+  /** An ip command ran outside the session (a module stage's, say): the first read may no longer be current. */
+  forgetFirstRead(): void {
+    this.prefetched = undefined;
+  }
+
+  /**
+   * Ends the process and waits until it is gone: a hand-over must not leave a child behind for the
+   * VM process to inherit. An ip that does not exit within `graceMs` of its input ending is killed.
+   */
+  async close(graceMs = 2000): Promise<void> {
     this.end();
+    const timer = setTimeout(() => this.process.kill(), graceMs);
     await this.ended;
+    clearTimeout(timer);
   }
 
   private send(commands: readonly string[]): Promise<NetworkView> {
@@ -155,11 +173,19 @@ export class IpSession {
     });
   }
 
-  /** ip says "Command failed -:N" for the N-th line of its input: name that command. */
+  /**
+   * ip says "Command failed -:N" for the N-th line of its input: name that command. Some errors
+   * (bad arguments) end ip without it: then name the batch that was running.
+   */
   private failureOf(exitCode: number | undefined, stderr: string): Error {
     const line = Number(/Command failed -:(\d+)/.exec(stderr)?.[1]);
     const batch = this.pending.find((b) => line >= b.firstLine && line < b.firstLine + b.commands.length);
-    const command = batch ? `ip ${batch.commands[line - batch.firstLine]}` : `ip ${ARGS.join(' ')}`;
+    const running = this.pending[0];
+    const command = batch
+      ? `ip ${batch.commands[line - batch.firstLine]}`
+      : Number.isNaN(line) && running?.commands.length
+        ? `ip -batch (${running.commands.join('; ')})`
+        : `ip ${ARGS.join(' ')}`;
     return new CommandError(command, exitCode, stderr.replace(/\n?Command failed -:\d+\n?/, '\n').trim() || (exitCode === undefined ? 'killed' : 'ended'));
   }
 }

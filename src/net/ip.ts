@@ -56,7 +56,10 @@ const sessions = new WeakMap<CommandRunner, IpSession>();
 
 /** A runner whose ip reads and batches go to `session` while it is usable. */
 export function withIpSession(run: CommandRunner, session: IpSession): CommandRunner {
-  const withSession: CommandRunner = (file, args, options) => run(file, args, options);
+  const withSession: CommandRunner = (file, args, options) => {
+    if (file === 'ip') session.forgetFirstRead(); // it may change what the first read saw
+    return run(file, args, options);
+  };
   sessions.set(withSession, session);
   return withSession;
 }

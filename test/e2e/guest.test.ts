@@ -26,6 +26,8 @@ test('the guest takes over the container: same PID as startvm, its address, gate
   const pids = (await execa('ip', ['netns', 'pids', ctr.ns])).stdout.split('\n').filter(Boolean);
   const names = pids.map((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim()).sort();
   assert.equal(names, ['dnsmasq', 'qemu-system-x86'], 'nothing of Node is left in the container');
+  // Nor a child of startvm's (its ip, say), running or a zombie: QEMU would inherit it and never reap it.
+  assert.is(readFileSync(`/proc/${guest.pid}/task/${guest.pid}/children`, 'utf8').trim(), '', 'QEMU inherited no child process');
   assert.match(guest.stderr(), /accelerator: tcg/);
 
   const eth0 = guest.nics.get('eth0');

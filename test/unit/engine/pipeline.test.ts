@@ -170,6 +170,26 @@ test('afterStage hears of each stage that applied; beforeHandOver is awaited bef
   assert.equal(events.slice(0, 7), ['apply a', 'after a', 'apply b', 'after b', 'released', 'apply exec', 'exec']);
 });
 
+test('a SIGTERM while beforeHandOver waits stops the run: no hand-over, everything rolled back', async () => {
+  const { events, stage } = recorder();
+  const handOver: ResolvedStage = {
+    enabled: true,
+    options: {},
+    stage: { name: 'exec', description: 'exec', last: true, async apply(ctx) { events.push('apply exec'); ctx.handOver('/bin/qemu', [], {}); } },
+  };
+  const exec = (() => {
+    events.push('exec');
+    throw new Error('must not be reached');
+  }) as never;
+  const beforeHandOver = async (): Promise<void> => {
+    process.kill(process.pid, 'SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  };
+  const error = await runPipeline({ ...base, log: memoryLogger(), stages: [stage('a'), handOver], exec, beforeHandOver }).catch((e: unknown) => e);
+  assert.instance(error, InterruptedError);
+  assert.equal(events, ['apply a', 'rollback a']);
+});
+
 test('afterStage is not called for a stage that failed', async () => {
   const { events, stage } = recorder();
   await runPipeline({ ...base, log: memoryLogger(), stages: [stage('a'), stage('b', { fail: true })], afterStage: (name) => events.push(`after ${name}`) }).catch(() => {});

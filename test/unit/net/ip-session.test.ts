@@ -2,7 +2,9 @@
 // (every startvm run there goes through it, and rollback.test.ts has a command the kernel refuses).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { IpSession, type LineProcess } from '../../../src/net/ip-session.ts';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { IpSession, spawnIp, type LineProcess } from '../../../src/net/ip-session.ts';
 import { applyBatch, readNetwork, withIpSession } from '../../../src/net/ip.ts';
 import type { CommandRunner } from '../../../src/engine/command.ts';
 
@@ -127,6 +129,89 @@ test('an abort while a batch waits kills ip', async () => {
   assert.ok(ip.killed);
   ip.exit(undefined);
   assert.instance(await pending.catch((e: unknown) => e), Error);
+});
+
+test('a batch asked for with an aborted signal fails at once and sends nothing', async () => {
+  const ip = scriptedIp();
+  const session = IpSession.start(ip.process);
+  ip.answer('eth0');
+  await session.batch([]);
+  const controller = new AbortController();
+  controller.abort(new Error('interrupted by SIGTERM'));
+  const error = await session.batch(['link add br0 type bridge'], controller.signal).catch((e: Error) => e);
+  assert.is((error as Error).message, 'interrupted by SIGTERM');
+  assert.equal(ip.written, [READ], 'the commands never reached ip');
+});
+
+test('an error without a line number (bad arguments) names the batch that was running', async () => {
+  const ip = scriptedIp();
+  const session = IpSession.start(ip.process);
+  ip.answer('eth0');
+  await session.batch([]);
+  const failing = session.batch(['route add 10.0.0.0/8 dev br0 dev br0']);
+  ip.exit(255, 'Error: either "dev" is duplicate, or "br0" is a garbage.\n');
+  assert.is(((await failing.catch((e: Error) => e)) as Error).message, 'ip -batch (route add 10.0.0.0/8 dev br0 dev br0) failed with exit code 255: Error: either "dev" is duplicate, or "br0" is a garbage.');
+});
+
+test('close kills an ip that does not exit once its input has ended', async () => {
+  const ip = scriptedIp();
+  const session = IpSession.start(ip.process);
+  const closing = session.close(10);
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  assert.ok(ip.killed);
+  ip.exit(undefined);
+  await closing;
+});
+
+test('an ip command run outside the session (by a module stage, say) makes the first read stale: it is read again', async () => {
+  const ip = scriptedIp();
+  const session = IpSession.start(ip.process);
+  const run = withIpSession(async () => ({ stdout: '', stderr: '', exitCode: 0 }), session);
+  await run('ip', ['link', 'add', 'dummy0', 'type', 'dummy']);
+  const read = readNetwork(run);
+  ip.answer('eth0'); // the first read, from before the change
+  ip.answer('dummy0');
+  assert.equal(names(await read), ['dummy0']);
+});
+
+test('with a real child process: lines split across writes, answers in order, a clean exit on close', async () => {
+  // A stand-in for ip that speaks the same protocol: one JSON line per `show`, written in two pieces.
+  const dir = mkdtempSync(`${tmpdir()}/startvm-ip-session-`);
+  try {
+    const program = `${dir}/ip`;
+    writeFileSync(
+      program,
+      `#!/bin/sh
+n=0
+while read -r line; do
+  case "$line" in
+    "addr show") n=$((n + 1)); printf '[{"ifindex":1,"ifname":"'; sleep 0.01; printf 'link%s","flags":[],"mtu":1500}]\\n' "$n" ;;
+    "route show table main") echo '[]' ;;
+    fail*) echo "Error: told to fail" >&2; echo "Command failed -:$((n * 2 + 1))" >&2; exit 1 ;;
+  esac
+done
+`,
+    );
+    chmodSync(program, 0o755);
+    const session = IpSession.start(spawnIp(program));
+    assert.equal(names(await session.batch([])), ['link1']);
+    assert.equal(names(await session.batch(['link set lo up'])), ['link2']);
+    await session.close();
+    assert.is(session.usable, false);
+
+    const failing = IpSession.start(spawnIp(program));
+    await failing.batch([]);
+    const error = await failing.batch(['fail now']).catch((e: Error) => e);
+    assert.is((error as Error).message, 'ip fail now failed with exit code 1: Error: told to fail');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an ip that cannot be started ends the session with the reason', async () => {
+  const session = IpSession.start(spawnIp('/nonexistent/ip'));
+  assert.match(((await session.batch([]).catch((e: Error) => e)) as Error).message, /ENOENT/);
+  assert.is(session.usable, false);
 });
 
 test('the ip helpers use the session while it is usable, then spawn ip per call as before', async () => {
