@@ -151,8 +151,8 @@ test('the hand-over calls exec with the exact arguments after removing the signa
   assert.is((error as Error).message, 'stage "exec" failed: exec failed: ENOENT');
 });
 
-test('afterStage hears of each stage that applied; beforeHandOver is awaited before the hand-over stage starts', async () => {
-  const { events, stage } = recorder();
+/** A last stage that hands over, and an exec that records the call instead of replacing the process. */
+function handOverWith(events: string[]): { handOver: ResolvedStage; exec: never } {
   const handOver: ResolvedStage = {
     enabled: true,
     options: {},
@@ -160,8 +160,14 @@ test('afterStage hears of each stage that applied; beforeHandOver is awaited bef
   };
   const exec = (() => {
     events.push('exec');
-    throw new Error('stop here');
+    throw new Error('recorded instead of replacing the process');
   }) as never;
+  return { handOver, exec };
+}
+
+test('afterStage hears of each stage that applied; beforeHandOver is awaited before the hand-over stage starts', async () => {
+  const { events, stage } = recorder();
+  const { handOver, exec } = handOverWith(events);
   const beforeHandOver = async (): Promise<void> => {
     await new Promise((resolve) => setTimeout(resolve, 5)); // a child process exiting, say
     events.push('released');
@@ -172,15 +178,7 @@ test('afterStage hears of each stage that applied; beforeHandOver is awaited bef
 
 test('a SIGTERM while beforeHandOver waits stops the run: no hand-over, everything rolled back', async () => {
   const { events, stage } = recorder();
-  const handOver: ResolvedStage = {
-    enabled: true,
-    options: {},
-    stage: { name: 'exec', description: 'exec', last: true, async apply(ctx) { events.push('apply exec'); ctx.handOver('/bin/qemu', [], {}); } },
-  };
-  const exec = (() => {
-    events.push('exec');
-    throw new Error('must not be reached');
-  }) as never;
+  const { handOver, exec } = handOverWith(events);
   const beforeHandOver = async (): Promise<void> => {
     process.kill(process.pid, 'SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 20));

@@ -41,6 +41,15 @@ function scriptedIp() {
 }
 
 const READ = 'addr show\nroute show table main\n';
+
+/** A session whose first read has been answered and used: what the stages see after capture. */
+async function afterFirstRead() {
+  const ip = scriptedIp();
+  const session = IpSession.start(ip.process);
+  ip.answer('eth0');
+  await session.batch([]);
+  return { ip, session };
+}
 const names = (view: { links: { ifname: string }[] }) => view.links.map((l) => l.ifname);
 
 test('the first read goes out when the session starts and answers the first read asked for', async () => {
@@ -84,10 +93,7 @@ test('lines that are not JSON arrays are not counted as answers', async () => {
 });
 
 test('a command ip refuses fails its batch with that command named, and every later batch too', async () => {
-  const ip = scriptedIp();
-  const session = IpSession.start(ip.process); // input lines 1-2: the first read
-  ip.answer('eth0');
-  await session.batch([]);
+  const { ip, session } = await afterFirstRead(); // input lines 1-2: the first read
   const failing = session.batch(['link add br0 type bridge', 'link set vmport0 master br0', 'link set br0 up']); // lines 3-5
   ip.exit(2, 'Error: Can not enslave a bridge to a bridge.\nCommand failed -:4\n');
   const error = await failing.catch((e: Error) => e);
@@ -119,10 +125,7 @@ test('close ends the input and resolves only once the process is gone', async ()
 });
 
 test('an abort while a batch waits kills ip', async () => {
-  const ip = scriptedIp();
-  const session = IpSession.start(ip.process);
-  ip.answer('eth0');
-  await session.batch([]);
+  const { ip, session } = await afterFirstRead();
   const controller = new AbortController();
   const pending = session.batch(['link add br0 type bridge'], controller.signal);
   controller.abort(new Error('interrupted by SIGTERM'));
@@ -132,10 +135,7 @@ test('an abort while a batch waits kills ip', async () => {
 });
 
 test('a batch asked for with an aborted signal fails at once and sends nothing', async () => {
-  const ip = scriptedIp();
-  const session = IpSession.start(ip.process);
-  ip.answer('eth0');
-  await session.batch([]);
+  const { ip, session } = await afterFirstRead();
   const controller = new AbortController();
   controller.abort(new Error('interrupted by SIGTERM'));
   const error = await session.batch(['link add br0 type bridge'], controller.signal).catch((e: Error) => e);
@@ -144,10 +144,7 @@ test('a batch asked for with an aborted signal fails at once and sends nothing',
 });
 
 test('an error without a line number (bad arguments) names the batch that was running', async () => {
-  const ip = scriptedIp();
-  const session = IpSession.start(ip.process);
-  ip.answer('eth0');
-  await session.batch([]);
+  const { ip, session } = await afterFirstRead();
   const failing = session.batch(['route add 10.0.0.0/8 dev br0 dev br0']);
   ip.exit(255, 'Error: either "dev" is duplicate, or "br0" is a garbage.\n');
   assert.is(((await failing.catch((e: Error) => e)) as Error).message, 'ip -batch (route add 10.0.0.0/8 dev br0 dev br0) failed with exit code 255: Error: either "dev" is duplicate, or "br0" is a garbage.');
