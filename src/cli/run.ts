@@ -48,6 +48,9 @@ async function checkAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, ip: IpSessi
     const lastIpStage = stages.filter((s) => s.enabled && IP_STAGES.includes(s.stage.name)).at(-1)?.stage.name;
     const afterStage = (name: string): void => {
       if (name === lastIpStage) ip.end();
+      // A stage of another kind (a module's, placed before capture) may have changed links in ways
+      // the session cannot see: the read made when startvm started would be stale.
+      if (!IP_STAGES.includes(name)) ip.forgetFirstRead();
     };
     await runPipeline({ stages, profile, profileDir, runDir, env, log, run, state: store.load(), persist: store, afterStage, beforeHandOver: () => ip.close() });
   } catch (error) {

@@ -202,6 +202,14 @@ test('an ip command that the kernel refuses in the middle of a batch: the error 
   assert.equal(await processesIn(ctr.ns), [], 'no ip or dnsmasq left');
 });
 
+test('a stage before capture that changes links with a process of its own: capture reads the network again and sees the change', async () => {
+  // startvm reads the network when it starts; a stage that ran since then makes that read stale.
+  const ctr = await dockerLikeContainer();
+  const run = await runStartvm(ctr, `version: 1\nnetwork:\n  interfaces: [extra7]\nstages:\n  - { stage: add-link, module: ${STAGE_MODULES}/add-link.mjs }\n  - capture\n`);
+  assert.is(run.exitCode, 0, run.stderr);
+  assert.match(run.stderr, /captured extra7: 192\.0\.2\.7\/24/);
+});
+
 test('a tap name that is an existing interface is refused, and that interface is left alone', async () => {
   const ctr = await dockerLikeContainer();
   const before = snapshot(ctr);
