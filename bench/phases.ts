@@ -15,11 +15,11 @@ interface LogLine {
 }
 
 export const PHASE_NAMES = [
-  'start-up: Node, bundle, args, profile read + check',
+  'start-up: Node, bundle, args, ip session start, profile read + check',
   'resolve stages, run dir, saved state, preflights',
-  'capture (ip -json read, resolv.conf, hosts)',
-  'bridge (ip -json read + ip -batch)',
-  'readdress (ip -json read + ip -batch)',
+  'capture (the network read sent at start, resolv.conf, hosts)',
+  'bridge (one batch to the ip session, then its read)',
+  'readdress (one batch to the ip session, then its read)',
   'dhcp (render, dnsmasq start until it serves)',
   'exec-kvm (QEMU argv, file/accel checks, log)',
   'execve to the stand-in running',
