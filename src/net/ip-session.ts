@@ -126,14 +126,10 @@ export class IpSession {
   /** Runs the commands, then reads the network as they left it. */
   batch(commands: readonly string[], signal?: AbortSignal): Promise<NetworkView> {
     if (signal?.aborted) return Promise.reject(signal.reason as Error); // and nothing is sent
-    if (commands.length === 0 && this.prefetched) {
-      // Nothing was written since the first read went out, so its answer is current.
-      const view = this.prefetched;
-      this.prefetched = undefined;
-      return view;
-    }
+    // The first read answers the first read asked for, while nothing can have changed since it went
+    // out (a write, or forgetFirstRead, drops it).
+    const result = commands.length === 0 && this.prefetched ? this.prefetched : this.send(commands);
     this.prefetched = undefined;
-    const result = this.send(commands);
     if (!signal) return result;
     // Interrupted: stop ip where it is (the pipeline rolls back from what it reads afresh).
     const onAbort = (): void => this.process.kill();

@@ -211,6 +211,17 @@ test('an ip that cannot be started ends the session with the reason', async () =
   assert.is(session.usable, false);
 });
 
+test('an abort while the first read is still on its way kills ip too', async () => {
+  const ip = scriptedIp();
+  const session = IpSession.start(ip.process);
+  const controller = new AbortController();
+  const pending = session.batch([], controller.signal);
+  controller.abort(new Error('interrupted by SIGTERM'));
+  assert.ok(ip.killed);
+  ip.exit(undefined);
+  assert.instance(await pending.catch((e: unknown) => e), Error);
+});
+
 test('the ip helpers use the session while it is usable, then spawn ip per call as before', async () => {
   const calls: string[] = [];
   const runner: CommandRunner = async (file, args, options) => {
