@@ -46,13 +46,15 @@ async function checkAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, ip: IpSessi
     const run = withIpSession(commandRunner, ip);
     // ip can exit while the later stages work, once the last stage that reads or writes links is done.
     const lastIpStage = stages.filter((s) => s.enabled && IP_STAGES.includes(s.stage.name)).at(-1)?.stage.name;
-    const afterStage = (name: string): void => {
-      if (name === lastIpStage) ip.end();
-      // A stage of another kind (a module's, placed before capture) may have changed links in ways
-      // the session cannot see: the read made when startvm started would be stale.
+    // A stage of another kind (a module's, placed before capture) may change links in ways the
+    // session cannot see, even if it then fails: the read made when startvm started would be stale.
+    const beforeStage = (name: string): void => {
       if (!IP_STAGES.includes(name)) ip.forgetFirstRead();
     };
-    await runPipeline({ stages, profile, profileDir, runDir, env, log, run, state: store.load(), persist: store, afterStage, beforeHandOver: () => ip.close() });
+    const afterStage = (name: string): void => {
+      if (name === lastIpStage) ip.end();
+    };
+    await runPipeline({ stages, profile, profileDir, runDir, env, log, run, state: store.load(), persist: store, beforeStage, afterStage, beforeHandOver: () => ip.close() });
   } catch (error) {
     lock.release();
     log.error(error instanceof Error ? error.message : String(error));

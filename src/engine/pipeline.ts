@@ -41,6 +41,8 @@ export interface PipelineOptions {
    * such as a child process that the VM process would inherit after the exec (the ip session).
    */
   beforeHandOver?: () => Promise<void>;
+  /** Called as each stage starts (name), before it applies. */
+  beforeStage?: (name: string) => void;
   /** Called after each stage that applied without error (name), e.g. to let go of what only earlier stages use. */
   afterStage?: (name: string) => void;
 }
@@ -123,6 +125,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSta
     }
     if (received) break;
     log.stage(name, 'start');
+    options.beforeStage?.(name);
     const started = performance.now();
     if (!journal.includes(entry)) journal.push(entry);
     const undoable = journal.filter((e) => e.stage.rollback).map((e) => e.stage.name);

@@ -165,15 +165,16 @@ function handOverWith(events: string[]): { handOver: ResolvedStage; exec: never 
   return { handOver, exec };
 }
 
-test('afterStage hears of each stage that applied; beforeHandOver is awaited before the hand-over stage starts', async () => {
+test('beforeStage hears of each stage as it starts, afterStage of each that applied; beforeHandOver is awaited before the hand-over stage starts', async () => {
   const { events, stage } = recorder();
   const { handOver, exec } = handOverWith(events);
   const beforeHandOver = async (): Promise<void> => {
     await new Promise((resolve) => setTimeout(resolve, 5)); // a child process exiting, say
     events.push('released');
   };
-  await runPipeline({ ...base, log: memoryLogger(), stages: [stage('a'), stage('b'), handOver], exec, afterStage: (name) => events.push(`after ${name}`), beforeHandOver }).catch(() => {});
-  assert.equal(events.slice(0, 7), ['apply a', 'after a', 'apply b', 'after b', 'released', 'apply exec', 'exec']);
+  const beforeStage = (name: string) => events.push(`before ${name}`);
+  await runPipeline({ ...base, log: memoryLogger(), stages: [stage('a'), stage('b'), handOver], exec, beforeStage, afterStage: (name) => events.push(`after ${name}`), beforeHandOver }).catch(() => {});
+  assert.equal(events.slice(0, 10), ['before a', 'apply a', 'after a', 'before b', 'apply b', 'after b', 'released', 'before exec', 'apply exec', 'exec']);
 });
 
 test('a SIGTERM while beforeHandOver waits stops the run: no hand-over, everything rolled back', async () => {
@@ -188,10 +189,10 @@ test('a SIGTERM while beforeHandOver waits stops the run: no hand-over, everythi
   assert.equal(events, ['apply a', 'rollback a']);
 });
 
-test('afterStage is not called for a stage that failed', async () => {
+test('a stage that fails was announced by beforeStage, but afterStage is not called for it', async () => {
   const { events, stage } = recorder();
-  await runPipeline({ ...base, log: memoryLogger(), stages: [stage('a'), stage('b', { fail: true })], afterStage: (name) => events.push(`after ${name}`) }).catch(() => {});
-  assert.equal(events, ['apply a', 'after a', 'apply b', 'rollback b', 'rollback a']);
+  await runPipeline({ ...base, log: memoryLogger(), stages: [stage('a'), stage('b', { fail: true })], beforeStage: (name) => events.push(`before ${name}`), afterStage: (name) => events.push(`after ${name}`) }).catch(() => {});
+  assert.equal(events, ['before a', 'apply a', 'after a', 'before b', 'apply b', 'rollback b', 'rollback a']);
 });
 
 test('state is saved before every stage and before the hand-over; the journal names only stages that can be undone', async () => {

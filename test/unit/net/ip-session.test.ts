@@ -95,10 +95,10 @@ test('lines that are not JSON arrays are not counted as answers', async () => {
 test('a command ip refuses fails its batch with that command named, and every later batch too', async () => {
   const { ip, session } = await afterFirstRead(); // input lines 1-2: the first read
   const failing = session.batch(['link add br0 type bridge', 'link set vmport0 master br0', 'link set br0 up']); // lines 3-5
-  ip.exit(2, 'Error: Can not enslave a bridge to a bridge.\nCommand failed -:4\n');
+  ip.exit(1, 'Error: Can not enslave a bridge to a bridge.\nCommand failed -:4\n');
   const error = await failing.catch((e: Error) => e);
   assert.instance(error, Error);
-  assert.is((error as Error).message, 'ip link set vmport0 master br0 failed with exit code 2: Error: Can not enslave a bridge to a bridge.');
+  assert.is((error as Error).message, 'ip link set vmport0 master br0 failed with exit code 1: Error: Can not enslave a bridge to a bridge.');
   assert.is(session.usable, false);
   assert.is(((await session.batch([]).catch((e: Error) => e)) as Error).message, (error as Error).message);
 });
