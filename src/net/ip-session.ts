@@ -10,7 +10,7 @@
 // first failing command ends the process: that command's batch fails, and so does every later one.
 import { spawn } from 'node:child_process';
 import { CommandError } from '../engine/command.ts';
-import { parseView, READ, type NetworkView } from './ip.ts';
+import { JSON_BATCH, parseView, READ, type NetworkView } from './ip.ts';
 
 /** The child process as the session uses it: lines in and out, and its end. */
 export interface LineProcess {
@@ -23,7 +23,6 @@ export interface LineProcess {
   onEnd(listener: (exitCode: number | undefined, stderr: string) => void): void;
 }
 
-const ARGS = ['-json', '-details', '-batch', '-'] as const;
 const READ_LINES = READ.trim().split('\n').length;
 
 /** `program` is for tests: a stand-in that speaks the same protocol. */
@@ -40,7 +39,7 @@ export function spawnIp(program = 'ip'): LineProcess {
   };
   let child;
   try {
-    child = spawn(program, ARGS, { stdio: ['pipe', 'pipe', 'pipe'] });
+    child = spawn(program, JSON_BATCH, { stdio: ['pipe', 'pipe', 'pipe'] });
   } catch (error) {
     // Node throws at once for some failures (EMFILE, say): a session that has ended, like a failed exec.
     stderr = `${program}: ${(error as Error).message}`;
@@ -174,14 +173,16 @@ export class IpSession {
    * (bad arguments) end ip without it: then name the batch that was running.
    */
   private failureOf(exitCode: number | undefined, stderr: string): Error {
+    const why = stderr.replace(/\n?Command failed -:\d+\n?/, '\n').trim() || (exitCode === undefined ? 'killed' : 'ended');
+    return new CommandError(this.failedCommand(stderr), exitCode, why);
+  }
+
+  private failedCommand(stderr: string): string {
     const line = Number(/Command failed -:(\d+)/.exec(stderr)?.[1]);
     const batch = this.pending.find((b) => line >= b.firstLine && line < b.firstLine + b.commands.length);
+    if (batch) return `ip ${batch.commands[line - batch.firstLine]}`;
     const running = this.pending[0];
-    const command = batch
-      ? `ip ${batch.commands[line - batch.firstLine]}`
-      : Number.isNaN(line) && running?.commands.length
-        ? `ip -batch (${running.commands.join('; ')})`
-        : `ip ${ARGS.join(' ')}`;
-    return new CommandError(command, exitCode, stderr.replace(/\n?Command failed -:\d+\n?/, '\n').trim() || (exitCode === undefined ? 'killed' : 'ended'));
+    if (Number.isNaN(line) && running?.commands.length) return `ip -batch (${running.commands.join('; ')})`;
+    return `ip ${JSON_BATCH.join(' ')}`;
   }
 }

@@ -42,6 +42,8 @@ export interface NetworkView {
   routes: IpRoute[];
 }
 
+/** ip in batch mode with JSON output: commands on stdin, one line of JSON per `show`. */
+export const JSON_BATCH = ['-json', '-details', '-batch', '-'] as const;
 export const READ = 'addr show\nroute show table main\n';
 
 /** The two JSON arrays `addr show` and `route show` print in a -json batch (writes print nothing). */
@@ -73,7 +75,7 @@ const sessionOf = (run: CommandRunner): IpSession | undefined => {
 export async function readNetwork(run: CommandRunner, signal?: AbortSignal): Promise<NetworkView> {
   const session = sessionOf(run);
   if (session) return session.batch([], signal);
-  const { stdout } = await run('ip', ['-json', '-details', '-batch', '-'], { input: READ, signal });
+  const { stdout } = await run('ip', JSON_BATCH, { input: READ, signal });
   return parseView(stdout);
 }
 
@@ -110,7 +112,7 @@ export async function applyBatch(run: CommandRunner, commands: readonly string[]
     await run('ip', ['-batch', '-'], { input: `${commands.join('\n')}\n`, signal });
     return;
   }
-  const { stdout } = await run('ip', ['-json', '-details', '-batch', '-'], { input: `${commands.join('\n')}\n${READ}`, signal });
+  const { stdout } = await run('ip', JSON_BATCH, { input: `${commands.join('\n')}\n${READ}`, signal });
   lastKnown.set(rememberFor, parseView(stdout));
 }
 

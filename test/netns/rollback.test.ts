@@ -2,7 +2,7 @@
 // namespace (Kubernetes) recovers; state from another namespace (Docker restart) is ignored.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { cleanupAll, createContainer, createHost, createVmPort, ensureTools, ipNs, runDhcpClient, snapshot, type Container } from './harness.ts';
 import { failingStage, hangingStage, networkProfile, runStartvm, STAGE_MODULES, startStartvm, waitForFile } from './support.ts';
@@ -55,7 +55,6 @@ test('a missing dnsmasq is refused before anything changes, with a clear error',
 test('dnsmasq refusing its configuration: its exit status is reported and everything rolls back', async () => {
   const ctr = await dockerLikeContainer();
   const before = snapshot(ctr);
-  const { writeFileSync, mkdtempSync } = await import('node:fs');
   const dir = mkdtempSync('/tmp/startvm-badtpl-');
   writeFileSync(`${dir}/bad.mustache`, 'no-such-dnsmasq-option=1\n');
   const run = await runStartvm(ctr, networkProfile({ dhcp: `template: ${dir}/bad.mustache` }));
@@ -77,7 +76,6 @@ test('a missing QEMU binary is refused before the network is touched', async () 
 test('a QEMU binary the kernel would refuse (a truncated ELF) is refused before any change', async () => {
   const ctr = await dockerLikeContainer();
   const before = snapshot(ctr);
-  const { writeFileSync, mkdtempSync } = await import('node:fs');
   const dir = mkdtempSync('/tmp/startvm-badexec-');
   writeFileSync(`${dir}/qemu`, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2, 3]), { mode: 0o755 });
   const run = await runStartvm(ctr, networkProfile({ vmPorts: null, stagesAfter: ['exec-kvm'], vm: `{ qemu: ${dir}/qemu, accel: tcg }` }));
@@ -89,7 +87,6 @@ test('a QEMU binary the kernel would refuse (a truncated ELF) is refused before 
 test('a failure in the last stage, after every network change, rolls back the whole pipeline', async () => {
   const ctr = await dockerLikeContainer();
   const before = snapshot(ctr);
-  const { copyFileSync, mkdtempSync } = await import('node:fs');
   const dir = mkdtempSync('/tmp/startvm-vanish-');
   copyFileSync('/bin/true', `${dir}/qemu`);
   const profile = networkProfile({ vmPorts: null, stagesAfter: [`{ stage: remove-file, module: ${STAGE_MODULES}/remove-file.mjs, options: { path: ${dir}/qemu } }`, 'exec-kvm'], vm: `{ qemu: ${dir}/qemu, accel: tcg }` });

@@ -2,6 +2,7 @@
 // namespaces on veths, startvm running inside the container, and busybox udhcpc playing the VM on
 // the VM's port of the container bridge. Each scenario asserts what the VM received and what the
 // network can reach.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execa } from 'execa';
@@ -208,7 +209,6 @@ test('plan reads the container network, prints every step and the QEMU command, 
   const host = await createHost();
   const ctr = await createContainer(host, { address: '172.17.0.2', hostname: 'plan1' });
   const before = snapshot(ctr);
-  const { writeFileSync, mkdtempSync } = await import('node:fs');
   const dir = mkdtempSync('/tmp/startvm-plan-');
   writeFileSync(`${dir}/vmlinuz`, '');
   writeFileSync(`${dir}/profile.yaml`, `version: 1\nvm: { qemu: /bin/true, accel: tcg, kernel: vmlinuz }\n`);
@@ -234,7 +234,6 @@ test('the dnsmasq config is rendered from the profile\'s own template when one i
   const host = await createHost();
   const ctr = await createContainer(host, { address: '172.17.0.2', hostname: 'tpl1' });
   const vm = await createVmPort(ctr);
-  const { writeFileSync, readFileSync, mkdtempSync } = await import('node:fs');
   const dir = mkdtempSync('/tmp/startvm-template-');
   const template = readFileSync(new URL('../../templates/dnsmasq.conf.mustache', import.meta.url), 'utf8').replace('dhcp-authoritative', 'dhcp-authoritative\ndhcp-option=tag:nic0,option:ntp-server,192.0.2.123');
   writeFileSync(`${dir}/custom.conf.mustache`, template);

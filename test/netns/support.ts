@@ -1,5 +1,5 @@
 // Running startvm inside a harness container, the way a container runtime would start it.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { execInContainer, type Container } from './harness.ts';
 import { root } from '../helpers/paths.ts';
@@ -37,7 +37,6 @@ export const hangingStage = `{ stage: hang, module: ${STAGE_MODULES}/hang.mjs }`
 
 /** Resolves once the file exists (the hang stage's marker), polling briefly; the test's own timeout bounds it. */
 export async function waitForFile(path: string, timeoutMs = 20_000): Promise<void> {
-  const { existsSync } = await import('node:fs');
   const deadline = Date.now() + timeoutMs;
   while (!existsSync(path)) {
     if (Date.now() > deadline) throw new Error(`${path} did not appear within ${timeoutMs} ms`);
