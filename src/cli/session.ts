@@ -1,13 +1,13 @@
 // What every command that reads a profile shares: finding it, checking it, the logger, the run dir.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { isatty } from 'node:tty';
 import type { ParsedArgs } from './args.ts';
 import type { Profile } from '../profile/types.ts';
 import type { FileReport } from '../report/problem.ts';
 import { checkProfile } from '../profile/check.ts';
 import { envSetting } from '../profile/env.ts';
 import { findProfile, ProfileNotFoundError } from '../profile/find.ts';
+import { isTerminal } from '../engine/node-handles.ts';
 import { createLogger, type LogFormat, type Logger } from '../engine/logger.ts';
 import { UserError } from '../engine/errors.ts';
 import { builtinRegistry } from '../stages/index.ts';
@@ -19,9 +19,9 @@ import { stageOrderProblems } from '../profile/semantic.ts';
 
 export const DEFAULT_RUN_DIR = '/run/startvm';
 
-// isatty rather than process.stderr.isTTY: creating the stream object costs milliseconds on `run`,
+// Not process.stderr.isTTY: creating the stream object costs milliseconds on `run`,
 // which writes through fs.writeSync and never needs it.
-export const useColor = (fd: number, env: NodeJS.ProcessEnv): boolean => env.NO_COLOR === undefined && isatty(fd);
+export const useColor = (fd: number, env: NodeJS.ProcessEnv): boolean => env.NO_COLOR === undefined && isTerminal(fd);
 
 export function makeLogger(args: ParsedArgs, env: NodeJS.ProcessEnv): Logger {
   const format = args.logFormat ?? envSetting(env, 'STARTVM_LOG_FORMAT') ?? 'text';

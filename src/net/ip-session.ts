@@ -8,7 +8,7 @@
 // line of JSON as soon as it is done; write commands print nothing. Every batch here ends with the
 // read of the network (two JSON lines), which tells when the batch is over. Without -force, the
 // first failing command ends the process: that command's batch fails, and so does every later one.
-import { spawn } from 'node:child_process';
+import { spawnChild, type Child, type Spawn } from '../engine/spawn.ts';
 import { CommandError } from '../engine/command.ts';
 import { JSON_BATCH, parseView, READ, type NetworkView } from './ip.ts';
 
@@ -26,45 +26,37 @@ export interface LineProcess {
 const READ_LINES = READ.trim().split('\n').length;
 
 /** `program` is for tests: a stand-in that speaks the same protocol. */
-export function spawnIp(program = 'ip'): LineProcess {
+export function spawnIp(program = 'ip', spawn: Spawn = spawnChild): LineProcess {
   let stdout = '';
   let stderr = '';
-  let ended = false;
   const lineListeners: ((line: string) => void)[] = [];
   const endListeners: ((exitCode: number | undefined, stderr: string) => void)[] = [];
-  const finish = (exitCode: number | undefined): void => {
-    if (ended) return;
-    ended = true;
-    for (const listener of endListeners) listener(exitCode, stderr);
-  };
-  let child;
+  let child: Child;
   try {
-    child = spawn(program, JSON_BATCH, { stdio: ['pipe', 'pipe', 'pipe'] });
+    child = spawn(program, JSON_BATCH, { stdin: 'pipe' });
   } catch (error) {
-    // Node throws at once for some failures (EMFILE, say): a session that has ended, like a failed exec.
+    // Some failures throw at once (EMFILE, say): a session that has ended, like a failed exec.
     stderr = `${program}: ${(error as Error).message}`;
     return { write() {}, end() {}, kill() {}, onLine() {}, onEnd: (listener) => void setImmediate(() => listener(undefined, stderr)) };
   }
-  child.stdin.on('error', () => {}); // ip gone: its exit tells why
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
+  child.onStdout((text) => {
+    stdout += text;
     for (let newline = stdout.indexOf('\n'); newline >= 0; newline = stdout.indexOf('\n')) {
       const line = stdout.slice(0, newline);
       stdout = stdout.slice(newline + 1);
       for (const listener of lineListeners) listener(line);
     }
   });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => void (stderr += chunk));
-  child.on('error', (error) => {
-    stderr ||= error.message;
-    finish(undefined);
+  child.onStderr((text) => void (stderr += text));
+  // After the exit and the end of its output: every line printed before the end has been delivered.
+  child.onClose(({ exitCode, error }) => {
+    if (error) stderr ||= error.message;
+    for (const listener of endListeners) listener(exitCode, stderr);
   });
-  // 'close' rather than 'exit': every line printed before the end has been delivered.
-  child.on('close', (code) => finish(code ?? undefined));
   return {
-    write: (text) => void child.stdin.write(text),
-    end: () => void child.stdin.end(),
-    kill: () => void child.kill('SIGKILL'),
+    write: (text) => child.write(text),
+    end: () => child.end(),
+    kill: () => child.kill('SIGKILL'),
     onLine: (listener) => void lineListeners.push(listener),
     onEnd: (listener) => void endListeners.push(listener),
   };

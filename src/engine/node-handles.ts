@@ -1,0 +1,73 @@
+// Node's process, pipe and terminal handles, without the modules built on them.
+//
+// startvm sits on every VM start. node:child_process loads streams, net and dgram before its first
+// spawn, and node:tty loads net: ~5 ms of a start that spawns two programs (ip and dnsmasq). The
+// handles those modules are built on are still handed out by process.binding (process_wrap,
+// pipe_wrap, stream_wrap, tty_wrap; not among the bindings it warns about). Their shape is checked
+// before use; a Node.js that lacks them or has changed them gets the public modules instead.
+// Process#spawn aborts on options of the wrong type: ./spawn.ts passes what node:child_process does.
+
+interface Handle {
+  close(): void;
+}
+export interface StreamHandle extends Handle {
+  onread: (arrayBuffer: ArrayBuffer | undefined) => void;
+  readStart(): number;
+  writeUtf8String(request: object, text: string): number;
+  shutdown(request: object): number;
+}
+interface ProcessHandle extends Handle {
+  onexit: (exitCode: number, signal: string) => void;
+  spawn(options: object): number;
+  kill(signal: number): number;
+}
+export interface Handles {
+  Process: new () => ProcessHandle;
+  Pipe: new (type: number) => StreamHandle;
+  pipeSocket: number;
+  WriteWrap: new () => { handle?: StreamHandle; oncomplete?: () => void };
+  ShutdownWrap: new () => { handle?: StreamHandle; oncomplete?: () => void };
+  streamBaseState: Int32Array;
+  kReadBytesOrError: number;
+  kArrayBufferOffset: number;
+}
+
+const binding = (name: string): Record<string, unknown> => (process as unknown as { binding(name: string): Record<string, unknown> }).binding(name);
+
+const hasMethods = (constructor: unknown, names: string[]): boolean => typeof constructor === 'function' && names.every((name) => typeof (constructor.prototype as Record<string, unknown>)[name] === 'function');
+
+let handles: Handles | null | undefined;
+
+/** Node's handles, or null when this Node.js does not have them in the expected shape. */
+export function loadHandles(): Handles | null {
+  if (handles !== undefined) return handles;
+  try {
+    const { Process } = binding('process_wrap');
+    const { Pipe, constants: pipeConstants } = binding('pipe_wrap') as { Pipe: unknown; constants?: { SOCKET?: unknown } };
+    const { WriteWrap, ShutdownWrap, streamBaseState, kReadBytesOrError, kArrayBufferOffset } = binding('stream_wrap');
+    const usable =
+      hasMethods(Process, ['spawn', 'kill', 'close']) &&
+      hasMethods(Pipe, ['readStart', 'writeUtf8String', 'shutdown', 'close']) &&
+      typeof WriteWrap === 'function' &&
+      typeof ShutdownWrap === 'function' &&
+      streamBaseState instanceof Int32Array &&
+      typeof pipeConstants?.SOCKET === 'number' &&
+      typeof kReadBytesOrError === 'number' &&
+      typeof kArrayBufferOffset === 'number';
+    handles = usable ? ({ Process, Pipe, pipeSocket: pipeConstants!.SOCKET, WriteWrap, ShutdownWrap, streamBaseState, kReadBytesOrError, kArrayBufferOffset } as Handles) : null;
+  } catch {
+    handles = null;
+  }
+  return handles;
+}
+
+/** Whether fd is a terminal, as node:tty's isatty answers it (without loading node:tty). */
+export function isTerminal(fd: number): boolean {
+  try {
+    const { isTTY } = binding('tty_wrap');
+    if (typeof isTTY === 'function') return Boolean(isTTY(fd));
+  } catch {
+    // not there: the public module
+  }
+  return (process.getBuiltinModule('node:tty') as typeof import('node:tty')).isatty(fd);
+}

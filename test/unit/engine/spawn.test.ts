@@ -1,0 +1,128 @@
+// Child processes on Node's own handles, and the node:child_process fallback: real programs, the
+// same behaviour from both (the fallback is what a Node.js without the handles gets).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { closeSync, openSync } from 'node:fs';
+import { isatty } from 'node:tty';
+import { loadHandles, isTerminal } from '../../../src/engine/node-handles.ts';
+import { spawnChild, spawnWithChildProcess, spawnWithHandles, type Child, type ChildEnd, type Spawn } from '../../../src/engine/spawn.ts';
+import { commandRunner } from '../../../src/engine/command.ts';
+
+interface Outcome extends ChildEnd {
+  stdout: string;
+  stderr: string;
+}
+
+function collect(child: Child): Promise<Outcome> {
+  let stdout = '';
+  let stderr = '';
+  child.onStdout((text) => void (stdout += text));
+  child.onStderr((text) => void (stderr += text));
+  return new Promise((resolve) => child.onClose((end) => resolve({ ...end, stdout, stderr })));
+}
+
+const sh = (spawn: Spawn, script: string, options?: Parameters<Spawn>[2]): Promise<Outcome> => collect(spawn('/bin/sh', ['-c', script], options));
+
+test('the Node.js that startvm brings has the handles, so starts spawn without node:child_process', () => {
+  assert.ok(loadHandles(), 'process_wrap/pipe_wrap/stream_wrap in the expected shape');
+});
+
+for (const [name, spawn] of [['handles', spawnWithHandles], ['node:child_process', spawnWithChildProcess]] as const) {
+  test(`${name}: stdout, stderr and the exit code`, async () => {
+    const outcome = await sh(spawn, 'echo out; echo err >&2; exit 3');
+    assert.equal(outcome, { exitCode: 3, signal: undefined, stdout: 'out\n', stderr: 'err\n' });
+  });
+
+  test(`${name}: text written to stdin, then its end`, async () => {
+    const child = spawn('/bin/cat', [], { stdin: 'pipe' });
+    const outcome = collect(child);
+    child.write('first line\n');
+    child.write('second line\n');
+    child.end();
+    assert.equal((await outcome).stdout, 'first line\nsecond line\n');
+  });
+
+  test(`${name}: stdin is /dev/null unless asked for`, async () => {
+    assert.is((await sh(spawn, 'cat; echo done')).stdout, 'done\n');
+  });
+
+  test(`${name}: a character split between two reads stays whole; a megabyte arrives complete`, async () => {
+    assert.is((await sh(spawn, "printf '\\303'; sleep 0.05; printf '\\251\\n'")).stdout, 'é\n');
+    const big = await sh(spawn, 'head -c 1048576 /dev/zero | tr "\\0" a');
+    assert.is(big.stdout.length, 1048576);
+  });
+
+  test(`${name}: the environment given, and only it`, async () => {
+    const outcome = await sh(spawn, 'echo "$GREETING/${HOME:-none}"', { env: { GREETING: 'hello', PATH: process.env.PATH } });
+    assert.is(outcome.stdout, 'hello/none\n');
+  });
+
+  test(`${name}: a program that does not exist ends with the reason, asynchronously`, async () => {
+    let returned = false;
+    const child = spawn('/nonexistent/program', ['x']);
+    const outcome = collect(child);
+    returned = true;
+    const end = await outcome;
+    assert.ok(returned);
+    assert.is(end.exitCode, undefined);
+    assert.is(end.error?.code, 'ENOENT');
+    assert.match(end.error!.message, /^spawn \/nonexistent\/program ENOENT/);
+  });
+
+  test(`${name}: kill ends it with the signal; writes after its end are dropped`, async () => {
+    const child = spawn('/bin/sleep', ['5'], { stdin: 'pipe' });
+    const outcome = collect(child);
+    child.kill('SIGKILL');
+    const end = await outcome;
+    assert.equal([end.exitCode, end.signal], [undefined, 'SIGKILL']);
+    child.write('nobody reads this\n');
+    child.end();
+    child.kill();
+  });
+
+  test(`${name}: a child that exits without reading its input does not break startvm`, async () => {
+    const child = spawn('/bin/true', [], { stdin: 'pipe' });
+    const outcome = collect(child);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    child.write('x'.repeat(200_000));
+    child.end();
+    assert.is((await outcome).exitCode, 0);
+  });
+}
+
+test('spawnChild takes the handles here', async () => {
+  assert.is((await sh(spawnChild, 'echo $$ >/dev/null; echo ok')).stdout, 'ok\n');
+});
+
+test('isTerminal answers as node:tty does', () => {
+  const file = openSync('/dev/null', 'r');
+  try {
+    for (const fd of [0, 1, 2, file]) assert.is(isTerminal(fd), isatty(fd), `fd ${fd}`);
+  } finally {
+    closeSync(file);
+  }
+});
+
+test('commandRunner: output without the last newline, input, failures that explain themselves', async () => {
+  assert.equal(await commandRunner('/bin/sh', ['-c', 'echo a; echo b >&2']), { stdout: 'a', stderr: 'b', exitCode: 0 });
+  assert.is((await commandRunner('/bin/cat', [], { input: 'piped\n' })).stdout, 'piped');
+  const failed = await commandRunner('/bin/sh', ['-c', 'echo nope >&2; exit 4']).catch((e: Error) => e);
+  assert.is((failed as Error).message, '/bin/sh -c echo nope >&2; exit 4 failed with exit code 4: nope');
+  assert.is((await commandRunner('/bin/sh', ['-c', 'exit 4'], { allowFailure: true })).exitCode, 4);
+  const missing = await commandRunner('/nonexistent/program', []).catch((e: Error) => e);
+  assert.match((missing as Error).message, /^\/nonexistent\/program failed: spawn \/nonexistent\/program ENOENT/);
+});
+
+test('commandRunner: an abort stops the command and waits for it; an aborted signal starts nothing', async () => {
+  const controller = new AbortController();
+  const started = Date.now();
+  const running = commandRunner('/bin/sleep', ['5'], { signal: controller.signal });
+  setTimeout(() => controller.abort(new Error('interrupted by SIGTERM')), 50);
+  const error = (await running.catch((e: Error) => e)) as Error;
+  assert.ok(Date.now() - started < 2000, 'sleep was stopped');
+  assert.is(error.message, '/bin/sleep 5 failed: interrupted by SIGTERM');
+  const never = await commandRunner('/nonexistent/program', [], { signal: controller.signal }).catch((e: Error) => e);
+  assert.is((never as Error).message, '/nonexistent/program failed: interrupted by SIGTERM', 'not spawned: no ENOENT');
+});
+
+test.run();
