@@ -41,6 +41,9 @@ async function bundleCli(): Promise<void> {
     // ASCII only (non-ASCII characters escaped): bin/startvm reads the bundle as latin1, which V8
     // takes without decoding UTF-8 (~1 ms less for 800 KB).
     charset: 'ascii',
+    // Minified: half the text to read and to hold as a string on every start (~1.5 ms in an A/B);
+    // stack traces map back through the linked source map (node --enable-source-maps).
+    minify: true,
     target: 'node22',
     sourcemap: 'linked',
     logLevel: 'warning',

@@ -126,7 +126,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSta
     if (received) break;
     log.stage(name, 'start');
     options.beforeStage?.(name);
-    const started = performance.now();
+    // process.hrtime: the global `performance` loads perf_hooks and ten modules with it on first use.
+    const started = process.hrtime.bigint();
     if (!journal.includes(entry)) journal.push(entry);
     const undoable = journal.filter((e) => e.stage.rollback).map((e) => e.stage.name);
     if (undoable.length) state.applied = undoable;
@@ -141,7 +142,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSta
       failure = { entry, cause };
       break;
     }
-    log.stage(name, 'done', { ms: Math.round(performance.now() - started) });
+    log.stage(name, 'done', { ms: Math.round(Number(process.hrtime.bigint() - started) / 1e6) });
     options.afterStage?.(name);
   }
 

@@ -1,5 +1,5 @@
 // dhcp: a dedicated dnsmasq that hands the VM the container's address, and nothing to anybody else.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import Mustache from 'mustache';
 import { defineStage, type StageContext } from '../engine/stage.ts';
@@ -52,7 +52,8 @@ export default defineStage<DhcpOptions>({
     const paths = pathsIn(ctx.runDir);
     await stopDnsmasq(paths);
     // A leftover lease would refuse the address to the VM ("leased to <old MAC>"): start clean.
-    rmSync(paths.dir, { recursive: true, force: true });
+    // (Checked first: a recursive rmSync loads Node's rimraf even when there is nothing to remove.)
+    if (existsSync(paths.dir)) rmSync(paths.dir, { recursive: true, force: true });
     mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
     const config = renderConfig(ctx, paths);
     writeFileSync(paths.confFile, config);
