@@ -1,7 +1,8 @@
 // One startvm per run directory. A second `startvm run` in a running VM container (docker exec)
 // would restart the live dnsmasq, wipe its leases and start a second QEMU on the same tap. The
 // lock holds startvm's PID, which QEMU keeps after the exec, so it stays held while the VM runs.
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { removeFile } from './remove-file.ts';
 import { UserError } from './errors.ts';
 import { isRunning } from './process.ts';
 
@@ -17,7 +18,7 @@ export function acquireRunLock(runDir: string, pid = process.pid): { release(): 
   if (holder !== undefined && holder !== pid && isRunning(holder)) {
     throw new UserError(`startvm is already running in ${runDir} (PID ${holder}, the VM once it has started); use another --run-dir for a second VM`);
   }
-  rmSync(path, { force: true });
+  removeFile(path);
   writeFileSync(path, `${pid}\n`, { mode: 0o600, flag: 'wx' });
-  return { release: () => rmSync(path, { force: true }) };
+  return { release: () => removeFile(path) };
 }

@@ -2,7 +2,8 @@
 // Kubernetes restarts a container in the same pod network namespace: the bridge is built and the
 // addresses have moved, so the original configuration can only come from here. Docker restarts a
 // container with a fresh namespace but the same filesystem: that state is stale and is ignored.
-import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { removeFile } from './remove-file.ts';
 import type { Logger } from './logger.ts';
 import { UserError } from './errors.ts';
 import type { PipelineState } from './state.ts';
@@ -44,7 +45,7 @@ export function savedStateStore(runDir: string, log: Logger, identity: () => str
       }
       if (saved.namespace !== ours()) {
         log.warn(`ignoring ${path}: it was saved in another network namespace (a restarted container with a new network)`);
-        rmSync(path, { force: true });
+        removeFile(path);
         return {};
       }
       log.info(`re-entry: recovered the captured configuration from ${path}`);
@@ -60,13 +61,13 @@ export function savedStateStore(runDir: string, log: Logger, identity: () => str
       const nothingToKeep = written === undefined && Object.keys(state).length === 0 && !existsSync(path);
       if (unchanged || nothingToKeep) return;
       // A fresh file (wx after unlink): never write through something planted at that name.
-      rmSync(`${path}.tmp`, { force: true });
+      removeFile(`${path}.tmp`);
       writeFileSync(`${path}.tmp`, text, { mode: 0o600, flag: 'wx' });
       renameSync(`${path}.tmp`, path);
       written = text;
     },
     clear() {
-      rmSync(path, { force: true });
+      removeFile(path);
       written = undefined;
     },
   };
