@@ -30,44 +30,56 @@ export interface SavedStateStore extends StatePersistence {
 
 export function savedStateStore(runDir: string, log: Logger, identity: () => string = namespaceIdentity): SavedStateStore {
   const path = `${runDir}/${FILE}`;
+  const temporary = `${path}.tmp`;
   let namespace: string | undefined; // read once: a process does not change its network namespace
   const ours = (): string => (namespace ??= identity());
   let written: string | undefined; // the file's content as this process last wrote it
   return {
     load() {
+      // state.json.tmp alone: a save was stopped between its two last steps (see save), so it is whole.
+      const file = existsSync(path) || !existsSync(temporary) ? path : temporary;
       let saved: SavedFile;
       try {
-        saved = JSON.parse(readFileSync(path, 'utf8')) as SavedFile;
+        saved = JSON.parse(readFileSync(file, 'utf8')) as SavedFile;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+        // Half a first save: it was stopped before anything had changed.
+        if (file === temporary) {
+          removeFile(temporary);
+          return {};
+        }
         // Guessing would capture an already re-addressed namespace as if it were the original.
         throw new UserError(`cannot read the saved state ${path}: ${(error as Error).message}; if this container's network was never set up by startvm, remove the file`);
       }
       if (saved.namespace !== ours()) {
-        log.warn(`ignoring ${path}: it was saved in another network namespace (a restarted container with a new network)`);
-        removeFile(path);
+        log.warn(`ignoring ${file}: it was saved in another network namespace (a restarted container with a new network)`);
+        removeFile(file);
         return {};
       }
-      log.info(`re-entry: recovered the captured configuration from ${path}`);
+      log.info(`re-entry: recovered the captured configuration from ${file}`);
       return saved.state;
     },
     save(state) {
       const body: SavedFile = { namespace: ours(), state };
       const text = `${JSON.stringify(body, null, 2)}\n`;
       // Skipped when unchanged, or when there is nothing to keep (no file reads as an empty state): a
-      // write renames over the file, which ext4 turns into a data flush (~0.5 ms here), and a start
-      // saves before every stage.
+      // start saves before every stage.
       const unchanged = text === written && existsSync(path);
       const nothingToKeep = written === undefined && Object.keys(state).length === 0 && !existsSync(path);
       if (unchanged || nothingToKeep) return;
       // A fresh file (wx after unlink): never write through something planted at that name.
-      removeFile(`${path}.tmp`);
-      writeFileSync(`${path}.tmp`, text, { mode: 0o600, flag: 'wx' });
-      renameSync(`${path}.tmp`, path);
+      removeFile(temporary);
+      writeFileSync(temporary, text, { mode: 0o600, flag: 'wx' });
+      // Not renamed over the old file: ext4 flushes the data of a file renamed over another
+      // (auto_da_alloc), ~0.3 ms of each of a start's four saves. The old file goes first, and a
+      // kill between the two steps leaves the whole new one as state.json.tmp, which load reads.
+      removeFile(path);
+      renameSync(temporary, path);
       written = text;
     },
     clear() {
       removeFile(path);
+      removeFile(temporary);
       written = undefined;
     },
   };

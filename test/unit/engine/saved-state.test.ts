@@ -2,7 +2,7 @@
 // written atomically, and not rewritten when nothing changed.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { savedStateStore } from '../../../src/engine/saved-state.ts';
 import { memoryLogger } from '../../../src/engine/logger.ts';
@@ -49,12 +49,31 @@ test('a save with nothing changed does not rewrite the file; a change does', () 
   assert.is(statSync(`${dir}/state.json`).ino, first, 'same file: not replaced');
   state.applied = ['bridge', 'readdress'];
   store.save(state);
-  assert.is.not(statSync(`${dir}/state.json`).ino, first, 'replaced (write and rename)');
+  assert.is.not(statSync(`${dir}/state.json`).ino, first, 'replaced (a new file)');
   assert.equal(JSON.parse(readFileSync(`${dir}/state.json`, 'utf8')).state.applied, ['bridge', 'readdress']);
   store.clear();
   assert.not.ok(existsSync(`${dir}/state.json`));
   store.save(state);
   assert.ok(existsSync(`${dir}/state.json`), 'after clear, the same state is written again');
+});
+
+test('a save stopped between removing the old file and renaming the new one: the whole new one is read', () => {
+  const dir = runDir();
+  savedStateStore(dir, memoryLogger(), () => 'ns-1').save(STATE);
+  renameSync(`${dir}/state.json`, `${dir}/state.json.tmp`); // what such a kill leaves
+  const log = memoryLogger();
+  assert.equal(savedStateStore(dir, log, () => 'ns-1').load(), STATE);
+  assert.ok(log.lines.some((l) => l.includes('state.json.tmp')));
+});
+
+test('half a first save is nothing saved; half a later save leaves the earlier state in force', () => {
+  const dir = runDir();
+  writeFileSync(`${dir}/state.json.tmp`, '{ "namespace": "ns-1", "sta');
+  assert.equal(savedStateStore(dir, memoryLogger(), () => 'ns-1').load(), {});
+  assert.not.ok(existsSync(`${dir}/state.json.tmp`), 'removed');
+  savedStateStore(dir, memoryLogger(), () => 'ns-1').save(STATE);
+  writeFileSync(`${dir}/state.json.tmp`, '{ "namespace": "ns-1", "sta');
+  assert.equal(savedStateStore(dir, memoryLogger(), () => 'ns-1').load(), STATE);
 });
 
 test.after(() => rmSync(scratch, { recursive: true, force: true }));
