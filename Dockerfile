@@ -22,6 +22,7 @@ WORKDIR /opt/startvm
 COPY package.json package-lock.json ./
 COPY scripts/build.ts scripts/build-outputs.ts scripts/
 COPY schemas/ schemas/
+COPY templates/ templates/
 COPY src/ src/
 # npm ci installs exactly the lockfile, dev dependencies included (esbuild; the pinned `node`, whose
 # install script fetches a Node binary through the npm registry), and runs "prepare", which already

@@ -1,10 +1,10 @@
 // dhcp: a dedicated dnsmasq that hands the VM the container's address, and nothing to anybody else.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import Mustache from 'mustache';
 import { defineStage, type StageContext } from '../engine/stage.ts';
 import type { DhcpOptions } from '../profile/types.ts';
 import { dnsmasqView, type DnsmasqFiles } from '../net/dnsmasq-view.ts';
+import { renderDnsmasqConfig } from '../net/dnsmasq-config.ts';
 import { readPidFile, stopProcess } from '../engine/process.ts';
 import { packagePath } from '../paths.ts';
 import { findExecutable } from '../qemu/probes.ts';
@@ -22,9 +22,7 @@ const pathsIn = (runDir: string): DnsmasqPaths => {
 function renderConfig(ctx: StageContext<DhcpOptions>, paths: DnsmasqPaths): string {
   const { captured, nics } = ctx.state;
   if (!captured || !nics) throw new Error('the capture, bridge and readdress stages must run first');
-  const template = readFileSync(templatePath(ctx), 'utf8');
-  // dnsmasq.conf is not HTML: no escaping.
-  return Mustache.render(template, dnsmasqView(captured, nics, ctx.options, paths), {}, { escape: (s: string) => s });
+  return renderDnsmasqConfig(readFileSync(templatePath(ctx), 'utf8'), dnsmasqView(captured, nics, ctx.options, paths));
 }
 
 /** Stops a dnsmasq left by an earlier start (re-entry) or by this one (rollback). */

@@ -4,6 +4,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import dhcp from '../../../src/stages/dhcp.ts';
 import { dnsmasqView, needsForwarding } from '../../../src/net/dnsmasq-view.ts';
+import { renderDnsmasqConfig } from '../../../src/net/dnsmasq-config.ts';
+import Mustache from 'mustache';
+import { readFileSync } from 'node:fs';
 import { parseResolvConf } from '../../../src/net/resolv.ts';
 import type { DhcpOptions } from '../../../src/profile/types.ts';
 import type { CapturedNetwork, PreparedNic } from '../../../src/net/types.ts';
@@ -240,6 +243,32 @@ test('the rendered config for two networks: both bridges, a router for nic0 and 
 test('the rendered config leaves out an invalid hostname instead of sending it', async () => {
   const config = await rendered({ ...dockerDefault, hostname: 'my_host' });
   assert.ok(config.includes('dhcp-host=02:42:ac:11:00:02,set:nic0,172.17.0.2,infinite'), config.join('\n'));
+});
+
+test('the shipped template renders from its build-time tokens exactly as parsed at run time; an edited one is parsed', () => {
+  const shipped = readFileSync(new URL('../../../templates/dnsmasq.conf.mustache', import.meta.url), 'utf8');
+  const asParsedNow = (template: string, view: ReturnType<typeof viewOf>) => Mustache.render(template, view, {}, { escape: (s: string) => s });
+  for (const view of [viewOf(dockerDefault), viewOf(userNetwork), viewOf(calico, { hostname: true } as Partial<DhcpOptions>), viewOf(twoNetworks)]) {
+    assert.is(renderDnsmasqConfig(shipped, view), asParsedNow(shipped, view));
+  }
+  const edited = `${shipped}dhcp-option=option:ntp-server,192.0.2.123\n`;
+  // Which of the two parsed at run time: count the parses (the view first: it names bridges through mustache too).
+  const view = viewOf(dockerDefault);
+  const parse = Mustache.Writer.prototype.parse;
+  const parsed: string[] = [];
+  Mustache.Writer.prototype.parse = function (template, tags) {
+    parsed.push(template);
+    return parse.call(this, template, tags);
+  };
+  try {
+    Mustache.clearCache();
+    renderDnsmasqConfig(shipped, view);
+    assert.equal(parsed, [], 'the shipped template is not parsed at run time');
+    assert.ok(renderDnsmasqConfig(edited, view).endsWith('dhcp-option=option:ntp-server,192.0.2.123\n'));
+    assert.equal(parsed, [edited]);
+  } finally {
+    Mustache.Writer.prototype.parse = parse;
+  }
 });
 
 test.run();

@@ -695,7 +695,7 @@ test('npm installs and node_modules in the runtime stage are reported', () => {
 
 test('runtime files outside the package, or a shipped folder missing, are reported', () => {
   complains(broken('COPY bin/ bin/\n', 'COPY bin/ bin/\nCOPY src/ src/\n'), /copies "src\/" \(src\), which is not part of the package/);
-  complains(broken('COPY templates/ templates/\n', ''), /the runtime stage lacks \/opt\/startvm\/templates/);
+  complains(broken('COPY profiles/ profiles/\nCOPY templates/ templates/\n', 'COPY profiles/ profiles/\n'), /the runtime stage lacks \/opt\/startvm\/templates/);
   complains(broken('COPY profiles/ profiles/\n', ''), /the runtime stage lacks \/opt\/startvm\/profiles/);
 });
 
