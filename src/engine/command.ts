@@ -29,6 +29,10 @@ export class CommandError extends Error {
   }
 }
 
+/** How long an aborted command gets after SIGTERM before SIGKILL, and after SIGKILL for its output to end. */
+export const ABORT_GRACE_MS = 2000;
+export const ABORT_OUTPUT_WAIT_MS = 500;
+
 /**
  * Node's own process handles rather than execa or node:child_process on this path (see
  * ./spawn.ts): startvm sits on every VM start, and the benchmark measured execa at ~20 ms for the
@@ -44,7 +48,19 @@ export const commandRunner: CommandRunner = (file, args, options = {}) =>
     let stderr = '';
     child.onStdout((text) => void (stdout += text));
     child.onStderr((text) => void (stderr += text));
-    const abort = (): void => child.kill('SIGTERM');
+    // An abort stops the command and waits for it (nothing keeps running behind a rollback): SIGTERM,
+    // then SIGKILL for one that ignores it, and at most a moment more for its output to end (a
+    // process it started may hold it open).
+    const timers: NodeJS.Timeout[] = [];
+    const abort = (): void => {
+      child.kill('SIGTERM');
+      timers.push(
+        setTimeout(() => {
+          child.kill('SIGKILL');
+          timers.push(setTimeout(() => reject(new CommandError(command, undefined, stderr.trim(), signal!.reason)), ABORT_OUTPUT_WAIT_MS));
+        }, ABORT_GRACE_MS),
+      );
+    };
     signal?.addEventListener('abort', abort, { once: true });
     if (options.input !== undefined) {
       child.write(options.input);
@@ -52,9 +68,11 @@ export const commandRunner: CommandRunner = (file, args, options = {}) =>
     }
     child.onClose(({ exitCode, signal: killedBy, error }) => {
       signal?.removeEventListener('abort', abort);
+      for (const timer of timers) clearTimeout(timer);
       const result = { stdout: stdout.replace(/\n$/, ''), stderr: stderr.replace(/\n$/, ''), exitCode: exitCode ?? 128 };
       if (error) reject(new CommandError(command, undefined, '', error));
-      else if (signal?.aborted) reject(new CommandError(command, undefined, result.stderr, signal.reason));
+      // Stopped by the abort (killed, or failed on the way out): the abort is the reason.
+      else if (signal?.aborted && (killedBy || result.exitCode !== 0)) reject(new CommandError(command, undefined, result.stderr, signal.reason));
       else if (killedBy) reject(new CommandError(command, undefined, result.stderr || `killed by ${killedBy}`));
       else if (result.exitCode !== 0 && !options.allowFailure) reject(new CommandError(command, result.exitCode, result.stderr));
       else resolve(result);

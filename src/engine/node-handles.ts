@@ -5,7 +5,7 @@
 // handles those modules are built on are still handed out by process.binding (process_wrap,
 // pipe_wrap, stream_wrap, tty_wrap; not among the bindings it warns about). Their shape is checked
 // before use; a Node.js that lacks them or has changed them gets the public modules instead.
-// Process#spawn aborts on options of the wrong type: ./spawn.ts passes what node:child_process does.
+// Process#spawn aborts the process on options of the wrong type: ./spawn.ts checks what it passes.
 
 interface Handle {
   close(): void;
@@ -48,6 +48,7 @@ export function loadHandles(): Handles | null {
     const usable =
       hasMethods(Process, ['spawn', 'kill', 'close']) &&
       hasMethods(Pipe, ['readStart', 'writeUtf8String', 'shutdown', 'close']) &&
+      'onread' in (Pipe as { prototype: object }).prototype &&
       typeof WriteWrap === 'function' &&
       typeof ShutdownWrap === 'function' &&
       streamBaseState instanceof Int32Array &&

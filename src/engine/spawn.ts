@@ -73,11 +73,29 @@ const spawnError = (file: string, errno: number): NodeJS.ErrnoException => {
   return Object.assign(new Error(`spawn ${file} ${code}`), { errno, code, syscall: `spawn ${file}`, path: file });
 };
 
-const envPairs = (env: NodeJS.ProcessEnv): string[] => Object.entries(env).flatMap(([key, value]) => (value === undefined ? [] : [`${key}=${value}`]));
+/**
+ * The environment as Process#spawn takes it, after the checks node:child_process makes: Process#spawn
+ * aborts the whole process on a file that is not a string, and cuts strings at a NUL byte.
+ */
+function checkedEnvPairs(file: unknown, args: readonly unknown[], env: NodeJS.ProcessEnv): string[] {
+  const text = (value: unknown, what: string): void => {
+    if (typeof value !== 'string') throw new TypeError(`${what} must be a string, not ${typeof value}`);
+    if (value.includes('\0')) throw new TypeError(`${what} must be a string without null bytes: ${JSON.stringify(value)}`);
+  };
+  text(file, 'the program to spawn');
+  if (!Array.isArray(args)) throw new TypeError('the arguments to spawn must be an array');
+  args.forEach((arg, i) => text(arg, `argument ${i} of ${String(file)}`));
+  return Object.entries(env).flatMap(([key, value]) => {
+    if (value === undefined) return [];
+    text(key, 'an environment variable name');
+    text(value, `environment variable ${key}`);
+    return [`${key}=${value}`];
+  });
+}
 
 /** Reads a pipe to its end, as UTF-8 text (a character split between two reads is kept whole). */
 function readToEnd(h: Handles, pipe: StreamHandle, listeners: ((text: string) => void)[], ended: () => void): void {
-  const decoder = new TextDecoder();
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true }); // a leading BOM is output too, as node:child_process keeps it
   pipe.onread = (arrayBuffer) => {
     const nread = h.streamBaseState[h.kReadBytesOrError]!;
     if (nread > 0) {
@@ -91,12 +109,17 @@ function readToEnd(h: Handles, pipe: StreamHandle, listeners: ((text: string) =>
       ended();
     }
   };
-  pipe.readStart();
+  // Cannot read (the pipe is not open): no output will come, as for an end.
+  if (pipe.readStart() !== 0) {
+    pipe.close();
+    ended();
+  }
 }
 
 export const spawnWithHandles: Spawn = (file, args, options = {}) => {
   const h = loadHandles();
   if (!h) throw new Error("this Node.js has no process_wrap/pipe_wrap bindings: use node:child_process");
+  const pairs = checkedEnvPairs(file, args, options.env ?? process.env);
   const events = new ChildEvents();
   const child = new h.Process();
   const stdin = options.stdin === 'pipe' ? new h.Pipe(h.pipeSocket) : undefined;
@@ -118,7 +141,7 @@ export const spawnWithHandles: Spawn = (file, args, options = {}) => {
   const errno = child.spawn({
     file,
     args: [file, ...args],
-    envPairs: envPairs(options.env ?? process.env),
+    envPairs: pairs,
     stdio: [stdin ? { type: 'pipe', handle: stdin } : { type: 'ignore' }, { type: 'pipe', handle: stdout }, { type: 'pipe', handle: stderr }],
     detached: false,
   });
@@ -164,15 +187,16 @@ export const spawnWithChildProcess: Spawn = (file, args, options = {}) => {
   const events = new ChildEvents();
   const { spawn } = process.getBuiltinModule('node:child_process') as typeof import('node:child_process');
   const child = spawn(file, args, { env: options.env, stdio: [options.stdin === 'pipe' ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
-  child.stdin?.on('error', () => {}); // EPIPE: the child's exit tells why
-  for (const [stream, listeners] of [[child.stdout!, events.stdout], [child.stderr!, events.stderr]] as const) {
-    stream.setEncoding('utf8').on('data', (text: string) => {
-      for (const listener of listeners) listener(text);
-    });
-  }
+  // First: a spawn that fails for lack of file descriptors (EMFILE) leaves no streams to listen to.
   child.on('error', (error: NodeJS.ErrnoException) => {
     if (child.pid === undefined) events.failed(error);
   });
+  child.stdin?.on('error', () => {}); // EPIPE: the child's exit tells why
+  for (const [stream, listeners] of [[child.stdout, events.stdout], [child.stderr, events.stderr]] as const) {
+    stream?.setEncoding('utf8').on('data', (text: string) => {
+      for (const listener of listeners) listener(text);
+    });
+  }
   // 'close' rather than 'exit': everything the child wrote has been delivered.
   child.on('close', (code, signal) => {
     if (child.pid === undefined) return;

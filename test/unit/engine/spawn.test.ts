@@ -2,11 +2,12 @@
 // same behaviour from both (the fallback is what a Node.js without the handles gets).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { isatty } from 'node:tty';
 import { loadHandles, isTerminal } from '../../../src/engine/node-handles.ts';
 import { spawnChild, spawnWithChildProcess, spawnWithHandles, type Child, type ChildEnd, type Spawn } from '../../../src/engine/spawn.ts';
-import { commandRunner } from '../../../src/engine/command.ts';
+import { ABORT_GRACE_MS, ABORT_OUTPUT_WAIT_MS, commandRunner } from '../../../src/engine/command.ts';
 
 interface Outcome extends ChildEnd {
   stdout: string;
@@ -59,11 +60,13 @@ for (const [name, spawn] of [['handles', spawnWithHandles], ['node:child_process
 
   test(`${name}: a program that does not exist ends with the reason, asynchronously`, async () => {
     let returned = false;
+    let returnedBeforeTheEnd: boolean | undefined;
     const child = spawn('/nonexistent/program', ['x']);
+    child.onClose(() => void (returnedBeforeTheEnd = returned));
     const outcome = collect(child);
     returned = true;
     const end = await outcome;
-    assert.ok(returned);
+    assert.is(returnedBeforeTheEnd, true, 'the end came after spawn returned');
     assert.is(end.exitCode, undefined);
     assert.is(end.error?.code, 'ENOENT');
     assert.match(end.error!.message, /^spawn \/nonexistent\/program ENOENT/);
@@ -80,18 +83,41 @@ for (const [name, spawn] of [['handles', spawnWithHandles], ['node:child_process
     child.kill();
   });
 
-  test(`${name}: a child that exits without reading its input does not break startvm`, async () => {
-    const child = spawn('/bin/true', [], { stdin: 'pipe' });
+  test(`${name}: a child that closes its input unread does not break startvm (EPIPE)`, async () => {
+    const child = spawn('/bin/sh', ['-c', 'exec 0<&-; sleep 0.3; echo still here'], { stdin: 'pipe' });
     const outcome = collect(child);
     await new Promise((resolve) => setTimeout(resolve, 50));
     child.write('x'.repeat(200_000));
+    child.write('more');
     child.end();
-    assert.is((await outcome).exitCode, 0);
+    assert.equal(await outcome, { exitCode: 0, signal: undefined, stdout: 'still here\n', stderr: '' });
+  });
+
+  test(`${name}: bad arguments are an error, never a crash; a byte-order mark is output like any other`, async () => {
+    assert.throws(() => spawn(undefined as unknown as string, []), TypeError);
+    assert.throws(() => spawn('/bin/echo', ['a\0b']), TypeError);
+    assert.throws(() => spawn('/bin/echo', ['a'], { env: { A: 'x\0y' } }), TypeError);
+    assert.is((await sh(spawn, "printf '\\357\\273\\277hi'")).stdout, '\uFEFFhi');
+  });
+
+  test(`${name}: nothing is left open once a child has ended`, async () => {
+    const open = () => process.getActiveResourcesInfo().filter((r) => /Pipe|Process/.test(r));
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 20)); // closes finish on the next turns
+    await settle();
+    const before = open().length;
+    await sh(spawn, 'echo x');
+    await settle();
+    assert.is(open().length, before, process.getActiveResourcesInfo().join(', '));
   });
 }
 
-test('spawnChild takes the handles here', async () => {
-  assert.is((await sh(spawnChild, 'echo $$ >/dev/null; echo ok')).stdout, 'ok\n');
+test('spawnChild takes the handles here: node:child_process is never loaded', async () => {
+  assert.is((await sh(spawnChild, 'echo ok')).stdout, 'ok\n');
+  // In a fresh Node, where nothing else has loaded it.
+  const script = `import { spawnChild } from ${JSON.stringify(new URL('../../../src/engine/spawn.ts', import.meta.url).href)};
+spawnChild('/bin/true', []).onClose((end) => console.log(JSON.stringify({ end, loaded: process.moduleLoadList.includes('NativeModule child_process') })));`;
+  const outcome = await sh(spawnChild, `"${process.execPath}" --input-type=module -e "$SCRIPT"`, { env: { ...process.env, SCRIPT: script } });
+  assert.equal(JSON.parse(outcome.stdout), { end: { exitCode: 0 }, loaded: false }, outcome.stderr);
 });
 
 test('isTerminal answers as node:tty does', () => {
@@ -114,15 +140,50 @@ test('commandRunner: output without the last newline, input, failures that expla
 });
 
 test('commandRunner: an abort stops the command and waits for it; an aborted signal starts nothing', async () => {
+  const dir = mkdtempSync(`${tmpdir()}/startvm-spawn-test-`);
+  try {
+    const controller = new AbortController();
+    // Takes its time to stop: the rejection must wait for it.
+    const running = commandRunner('/bin/sh', ['-c', `trap 'sleep 0.2; touch ${dir}/stopped; exit 143' TERM; sleep 5 & wait`], { signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('interrupted by SIGTERM')), 100);
+    const error = (await running.catch((e: Error) => e)) as Error;
+    assert.ok(existsSync(`${dir}/stopped`), 'rejected only once the command had stopped');
+    assert.match(error.message, /failed: interrupted by SIGTERM$/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   const controller = new AbortController();
-  const started = Date.now();
-  const running = commandRunner('/bin/sleep', ['5'], { signal: controller.signal });
-  setTimeout(() => controller.abort(new Error('interrupted by SIGTERM')), 50);
-  const error = (await running.catch((e: Error) => e)) as Error;
-  assert.ok(Date.now() - started < 2000, 'sleep was stopped');
-  assert.is(error.message, '/bin/sleep 5 failed: interrupted by SIGTERM');
+  controller.abort(new Error('interrupted by SIGTERM'));
   const never = await commandRunner('/nonexistent/program', [], { signal: controller.signal }).catch((e: Error) => e);
   assert.is((never as Error).message, '/nonexistent/program failed: interrupted by SIGTERM', 'not spawned: no ENOENT');
+});
+
+test(`commandRunner: a command that ignores SIGTERM gets SIGKILL ${ABORT_GRACE_MS} ms after the abort`, async () => {
+  const controller = new AbortController();
+  const started = Date.now();
+  const running = commandRunner('/bin/sh', ['-c', "trap '' TERM; exec sleep 30"], { signal: controller.signal });
+  setTimeout(() => controller.abort(new Error('interrupted by SIGTERM')), 50);
+  const error = (await running.catch((e: Error) => e)) as Error;
+  const took = Date.now() - started;
+  assert.ok(took >= ABORT_GRACE_MS && took < ABORT_GRACE_MS + ABORT_OUTPUT_WAIT_MS, `${took} ms`);
+  assert.match(error.message, /failed: interrupted by SIGTERM$/);
+});
+
+test('commandRunner: after an abort, output held open by a process the command started is not waited for', async () => {
+  const dir = mkdtempSync(`${tmpdir()}/startvm-spawn-test-`);
+  const controller = new AbortController();
+  const started = Date.now();
+  try {
+    const running = commandRunner('/bin/sh', ['-c', `sleep 30 & echo $! > ${dir}/orphan; wait`], { signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('interrupted by SIGTERM')), 100);
+    const error = (await running.catch((e: Error) => e)) as Error;
+    const took = Date.now() - started;
+    assert.ok(took >= ABORT_GRACE_MS && took < ABORT_GRACE_MS + ABORT_OUTPUT_WAIT_MS + 1000, `${took} ms`);
+    assert.match(error.message, /failed: interrupted by SIGTERM$/);
+  } finally {
+    process.kill(Number(readFileSync(`${dir}/orphan`, 'utf8')), 'SIGKILL'); // the test's own sleep, by PID
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();
