@@ -27,7 +27,9 @@ type Values = Partial<Record<OptionName, string | boolean>>;
 /**
  * The command line as node:util's parseArgs reads it in strict mode (--name value, --name=value,
  * -p value, -pvalue, -hv, -- ends the options; the last of a repeated option wins), without its
- * cost: parseArgs loads two modules and takes ~0.7 ms on its first call, on every VM start.
+ * cost: parseArgs loads two modules and takes ~0.7 ms on its first call, on every VM start. One
+ * difference: a '-' inside a group of short options (-h-p) is an unknown option here, where
+ * parseArgs would end the options there.
  */
 export function tokenize(argv: readonly string[]): { values: Values; positionals: string[] } {
   const values: Values = {};
@@ -45,7 +47,7 @@ export function tokenize(argv: readonly string[]): { values: Values; positionals
     }
     // --name[=value], or a group of short options whose last may take the rest as its value.
     const long = arg.startsWith('--');
-    const equals = long ? arg.indexOf('=') : -1;
+    const equals = long ? arg.indexOf('=', 3) : -1; // '--=x' is an unknown option named '=x', as parseArgs has it
     const names = long ? [arg.slice(2, equals < 0 ? undefined : equals)] : [...arg.slice(1)];
     for (let k = 0; k < names.length; k++) {
       const name = (long ? names[k] : shorts.get(names[k]!)) as OptionName | undefined;
@@ -53,8 +55,10 @@ export function tokenize(argv: readonly string[]): { values: Values; positionals
       if (name === undefined || !Object.hasOwn(OPTIONS, name)) {
         throw new Error(`Unknown option '${shown}'. To specify a positional argument starting with a '-', place it at the end of the command after '--', as in '-- "${shown}"`);
       }
-      if (OPTIONS[name].type === 'boolean') {
-        if (equals >= 0) throw new Error(`Option '${shown}' does not take an argument`);
+      const spec: OptionSpec = OPTIONS[name];
+      const both = `${spec.short ? `-${spec.short}, ` : ''}--${name}`;
+      if (spec.type === 'boolean') {
+        if (equals >= 0) throw new Error(`Option '${both}' does not take an argument`);
         values[name] = true;
         continue;
       }
@@ -62,9 +66,8 @@ export function tokenize(argv: readonly string[]): { values: Values; positionals
       let value = long ? (equals >= 0 ? arg.slice(equals + 1) : undefined) : names.slice(k + 1).join('') || undefined;
       if (value === undefined) {
         value = argv[++i];
-        const spec: OptionSpec = OPTIONS[name];
-        if (value === undefined) throw new Error(`Option '${spec.short ? `-${spec.short}, ` : ''}--${name} <value>' argument missing`);
-        if (value.startsWith('-')) throw new Error(`Option '${shown}' argument is ambiguous.\nDid you forget to specify the option argument for '${shown}'?\nTo specify an option argument starting with a dash use '--${name}=-XYZ'${long ? '' : ` or '${shown}-XYZ'`}.`);
+        if (value === undefined) throw new Error(`Option '${both} <value>' argument missing`);
+        if (value.length > 1 && value.startsWith('-')) throw new Error(`Option '${shown}' argument is ambiguous.\nDid you forget to specify the option argument for '${shown}'?\nTo specify an option argument starting with a dash use '--${name}=-XYZ'${long ? '' : ` or '${shown}-XYZ'`}.`);
       }
       values[name] = value;
       break;

@@ -31,6 +31,13 @@ const CASES: string[][] = [
   ['lint', '-', 'x'],
   ['--profile', 'a', '--profile', 'b'],
   ['--profile='],
+  ['-p', '-'],
+  ['--profile', '-'],
+  ['-p=x'],
+  ['--profile=a=b'],
+  ['-hpv'],
+  [''],
+  ['--timeout', '-1'],
   ['--timeout', '30', 'powerdown'],
   // mistakes
   ['--bogus'],
@@ -39,6 +46,9 @@ const CASES: string[][] = [
   ['-x'],
   ['-hx'],
   ['--json=yes'],
+  ['--help=x'],
+  ['--=x'],
+  ['--='],
   ['--profile'],
   ['-p'],
   ['--profile', '--json'],
@@ -47,6 +57,10 @@ const CASES: string[][] = [
 
 test('every form reads as parseArgs reads it, mistakes included', () => {
   for (const argv of CASES) assert.equal(outcome(() => tokenize(argv)), outcome(() => reference(argv)), argv.join(' '));
+});
+
+test('one difference, on purpose: a dash inside a group of short options is a mistake, not the end of the options', () => {
+  assert.throws(() => tokenize(['-h-p', 'x']), /Unknown option '--'/);
 });
 
 test('the parsed command line: command, files, options with their defaults', () => {
