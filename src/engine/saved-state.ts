@@ -18,6 +18,12 @@ export function namespaceIdentity(): string {
   return `${bootId}/${ns.dev}:${ns.ino}`;
 }
 
+/** When this machine started, from /proc/stat (btime, in seconds). */
+function bootTimeMs(): number {
+  const btime = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'));
+  return btime ? Number(btime[1]) * 1000 : 0;
+}
+
 interface SavedFile {
   namespace: string;
   state: PipelineState;
@@ -48,6 +54,13 @@ export function savedStateStore(runDir: string, log: Logger, identity: () => str
           removeFile(temporary);
           return {};
         }
+        // Written before this machine last started (a host crash can leave it empty): from another
+        // boot, so from another namespace, which the check below would ignore too.
+        if (statSync(file).mtimeMs < bootTimeMs()) {
+          log.warn(`ignoring ${file}: it cannot be read and was written before this machine started`);
+          removeFile(file);
+          return {};
+        }
         // Guessing would capture an already re-addressed namespace as if it were the original.
         throw new UserError(`cannot read the saved state ${path}: ${(error as Error).message}; if this container's network was never set up by startvm, remove the file`);
       }
@@ -56,6 +69,8 @@ export function savedStateStore(runDir: string, log: Logger, identity: () => str
         removeFile(file);
         return {};
       }
+      // Back in its place: the next save starts by removing state.json.tmp, and must not remove the only copy.
+      if (file === temporary) renameSync(temporary, path);
       log.info(`re-entry: recovered the captured configuration from ${file}`);
       return saved.state;
     },
@@ -78,8 +93,9 @@ export function savedStateStore(runDir: string, log: Logger, identity: () => str
       written = text;
     },
     clear() {
-      removeFile(path);
+      // The temporary first: with state.json gone, load would take a leftover one for the state.
       removeFile(temporary);
+      removeFile(path);
       written = undefined;
     },
   };

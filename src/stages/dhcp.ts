@@ -1,5 +1,5 @@
 // dhcp: a dedicated dnsmasq that hands the VM the container's address, and nothing to anybody else.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defineStage, type StageContext } from '../engine/stage.ts';
 import type { DhcpOptions } from '../profile/types.ts';
@@ -12,6 +12,16 @@ import { findExecutable } from '../qemu/probes.ts';
 interface DnsmasqPaths extends DnsmasqFiles {
   dir: string;
   confFile: string;
+}
+
+/** Whether anything is at path, a link to nothing included (existsSync follows links). */
+function present(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const pathsIn = (runDir: string): DnsmasqPaths => {
@@ -50,8 +60,9 @@ export default defineStage<DhcpOptions>({
     const paths = pathsIn(ctx.runDir);
     await stopDnsmasq(paths);
     // A leftover lease would refuse the address to the VM ("leased to <old MAC>"): start clean.
-    // (Checked first: a recursive rmSync loads Node's rimraf even when there is nothing to remove.)
-    if (existsSync(paths.dir)) rmSync(paths.dir, { recursive: true, force: true });
+    // (Looked for first, a dangling link included: a recursive rmSync loads Node's rimraf even when
+    // there is nothing to remove.)
+    if (present(paths.dir)) rmSync(paths.dir, { recursive: true, force: true });
     mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
     const config = renderConfig(ctx, paths);
     writeFileSync(paths.confFile, config);

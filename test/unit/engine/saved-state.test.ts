@@ -2,7 +2,7 @@
 // written atomically, and not rewritten when nothing changed.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { savedStateStore } from '../../../src/engine/saved-state.ts';
 import { memoryLogger } from '../../../src/engine/logger.ts';
@@ -62,8 +62,33 @@ test('a save stopped between removing the old file and renaming the new one: the
   savedStateStore(dir, memoryLogger(), () => 'ns-1').save(STATE);
   renameSync(`${dir}/state.json`, `${dir}/state.json.tmp`); // what such a kill leaves
   const log = memoryLogger();
-  assert.equal(savedStateStore(dir, log, () => 'ns-1').load(), STATE);
+  const store = savedStateStore(dir, log, () => 'ns-1');
+  assert.equal(store.load(), STATE);
   assert.ok(log.lines.some((l) => l.includes('state.json.tmp')));
+  // Back in place at once: the next save starts by removing state.json.tmp, which must not be the only copy.
+  assert.ok(existsSync(`${dir}/state.json`));
+  assert.not.ok(existsSync(`${dir}/state.json.tmp`));
+  store.save({ ...STATE, applied: ['bridge', 'readdress'] });
+  assert.equal(savedStateStore(dir, memoryLogger(), () => 'ns-1').load(), { ...STATE, applied: ['bridge', 'readdress'] });
+});
+
+test('clear removes a leftover state.json.tmp too', () => {
+  const dir = runDir();
+  const store = savedStateStore(dir, memoryLogger(), () => 'ns-1');
+  store.save(STATE);
+  writeFileSync(`${dir}/state.json.tmp`, '{}');
+  store.clear();
+  assert.equal(readdirSync(dir), []);
+});
+
+test('an unreadable state file written before this machine started is from another boot: ignored', () => {
+  const dir = runDir();
+  writeFileSync(`${dir}/state.json`, ''); // what a host crash can leave
+  utimesSync(`${dir}/state.json`, 1, 1);
+  const log = memoryLogger();
+  assert.equal(savedStateStore(dir, log, () => 'ns-1').load(), {});
+  assert.ok(log.lines.some((l) => l.includes('written before this machine started')));
+  assert.not.ok(existsSync(`${dir}/state.json`));
 });
 
 test('half a first save is nothing saved; half a later save leaves the earlier state in force', () => {
