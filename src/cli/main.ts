@@ -3,6 +3,7 @@
 import { HELP, parseCommandLine } from './args.ts';
 import { UserError } from '../engine/errors.ts';
 import { version } from './version.ts';
+import { readableStack } from './stack.ts';
 
 async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const args = parseCommandLine(argv);
@@ -44,7 +45,7 @@ main(argv, process.env).then(
       fatal(error.message, argv, process.env);
       process.exitCode = error.exitCode;
     } else {
-      fatal(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, argv, process.env);
+      fatal(`internal error: ${error instanceof Error ? (error.stack ? readableStack(error.stack) : error.message) : String(error)}`, argv, process.env);
       process.exitCode = 2;
     }
   },
