@@ -4,7 +4,8 @@
 // spawn, and node:tty loads net: ~5 ms of a start that spawns two programs (ip and dnsmasq). The
 // handles those modules are built on are still handed out by process.binding (process_wrap,
 // pipe_wrap, stream_wrap, tty_wrap; not among the bindings it warns about). Their shape is checked
-// before use; a Node.js that lacks them or has changed them gets the public modules instead.
+// before use; a Node.js that lacks them or has changed them gets the public modules instead, and so
+// does one asked to warn about pending deprecations (process.binding is one).
 // Process#spawn aborts the process on options of the wrong type: ./spawn.ts checks what it passes.
 
 interface Handle {
@@ -34,6 +35,10 @@ export interface Handles {
 
 const binding = (name: string): Record<string, unknown> => (process as unknown as { binding(name: string): Record<string, unknown> }).binding(name);
 
+/** --pending-deprecation (or NODE_PENDING_DEPRECATION=1): process.binding would print a warning. */
+const warnsOnBinding = (): boolean =>
+  process.execArgv.includes('--pending-deprecation') || /(^|\s)--pending-deprecation(\s|$)/.test(process.env.NODE_OPTIONS ?? '') || process.env.NODE_PENDING_DEPRECATION === '1';
+
 const hasMethods = (constructor: unknown, names: string[]): boolean => typeof constructor === 'function' && names.every((name) => typeof (constructor.prototype as Record<string, unknown>)[name] === 'function');
 
 let handles: Handles | null | undefined;
@@ -41,6 +46,7 @@ let handles: Handles | null | undefined;
 /** Node's handles, or null when this Node.js does not have them in the expected shape. */
 export function loadHandles(): Handles | null {
   if (handles !== undefined) return handles;
+  if (warnsOnBinding()) return (handles = null);
   try {
     const { Process } = binding('process_wrap');
     const { Pipe, constants: pipeConstants } = binding('pipe_wrap') as { Pipe: unknown; constants?: { SOCKET?: unknown } };
@@ -64,11 +70,13 @@ export function loadHandles(): Handles | null {
 
 /** Whether fd is a terminal, as node:tty's isatty answers it (without loading node:tty). */
 export function isTerminal(fd: number): boolean {
-  try {
-    const { isTTY } = binding('tty_wrap');
-    if (typeof isTTY === 'function') return Boolean(isTTY(fd));
-  } catch {
-    // not there: the public module
+  if (!warnsOnBinding()) {
+    try {
+      const { isTTY } = binding('tty_wrap');
+      if (typeof isTTY === 'function') return Boolean(isTTY(fd));
+    } catch {
+      // not there: the public module
+    }
   }
   return (process.getBuiltinModule('node:tty') as typeof import('node:tty')).isatty(fd);
 }

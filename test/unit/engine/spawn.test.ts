@@ -120,6 +120,18 @@ spawnChild('/bin/true', []).onClose((end) => console.log(JSON.stringify({ end, l
   assert.equal(JSON.parse(outcome.stdout), { end: { exitCode: 0 }, loaded: false }, outcome.stderr);
 });
 
+test('asked to warn about pending deprecations, Node warns about nothing of startvm: the public modules are used', async () => {
+  const script = `import { spawnChild } from ${JSON.stringify(new URL('../../../src/engine/spawn.ts', import.meta.url).href)};
+import { isTerminal } from ${JSON.stringify(new URL('../../../src/engine/node-handles.ts', import.meta.url).href)};
+isTerminal(2);
+spawnChild('/bin/true', []).onClose((end) => console.log(JSON.stringify({ end, loaded: process.moduleLoadList.includes('NativeModule child_process') })));`;
+  for (const env of [{ NODE_OPTIONS: '--pending-deprecation' }, { NODE_PENDING_DEPRECATION: '1' }]) {
+    const outcome = await sh(spawnChild, `"${process.execPath}" --input-type=module -e "$SCRIPT"`, { env: { ...process.env, ...env, SCRIPT: script } });
+    assert.equal(JSON.parse(outcome.stdout), { end: { exitCode: 0 }, loaded: true }, JSON.stringify(env));
+    assert.not.match(outcome.stderr, /DEP0111|DeprecationWarning/, outcome.stderr);
+  }
+});
+
 test('isTerminal answers as node:tty does', () => {
   const file = openSync('/dev/null', 'r');
   try {
