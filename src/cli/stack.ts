@@ -5,7 +5,16 @@ import { readFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 import { dirname, resolve } from 'node:path';
 
+/** The stack with bundle frames mapped; as it was if anything about the map is amiss (it must never throw). */
 export function readableStack(stack: string): string {
+  try {
+    return mapFrames(stack);
+  } catch {
+    return stack;
+  }
+}
+
+function mapFrames(stack: string): string {
   const maps = new Map<string, SourceMap | undefined>();
   const mapOf = (bundle: string): SourceMap | undefined => {
     if (!maps.has(bundle)) {
@@ -19,7 +28,7 @@ export function readableStack(stack: string): string {
   };
   return stack.replace(/(\/[^\s():]*\.cjs):(\d+):(\d+)/g, (frame, bundle: string, line: string, column: string) => {
     const entry = mapOf(bundle)?.findEntry(Number(line) - 1, Number(column) - 1);
-    if (!entry || !('originalSource' in entry)) return frame;
+    if (!entry || !('originalSource' in entry) || typeof entry.originalSource !== 'string') return frame;
     return `${resolve(dirname(bundle), entry.originalSource)}:${entry.originalLine + 1}:${entry.originalColumn + 1}`;
   });
 }

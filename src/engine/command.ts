@@ -49,15 +49,15 @@ export const commandRunner: CommandRunner = (file, args, options = {}) =>
     child.onStdout((text) => void (stdout += text));
     child.onStderr((text) => void (stderr += text));
     // An abort stops the command and waits for it (nothing keeps running behind a rollback): SIGTERM,
-    // then SIGKILL for one that ignores it, and at most a moment more for its output to end (a
-    // process it started may hold it open).
+    // then SIGKILL for one that ignores it, and after a moment more its output is let go (a process
+    // it started may hold it open): then its exit alone settles the promise.
     const timers: NodeJS.Timeout[] = [];
     const abort = (): void => {
       child.kill('SIGTERM');
       timers.push(
         setTimeout(() => {
           child.kill('SIGKILL');
-          timers.push(setTimeout(() => reject(new CommandError(command, undefined, stderr.trim(), signal!.reason)), ABORT_OUTPUT_WAIT_MS));
+          timers.push(setTimeout(() => child.destroy(), ABORT_OUTPUT_WAIT_MS));
         }, ABORT_GRACE_MS),
       );
     };

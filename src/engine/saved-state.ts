@@ -18,10 +18,14 @@ export function namespaceIdentity(): string {
   return `${bootId}/${ns.dev}:${ns.ino}`;
 }
 
-/** When this machine started, from /proc/stat (btime, in seconds). */
-function bootTimeMs(): number {
-  const btime = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'));
-  return btime ? Number(btime[1]) * 1000 : 0;
+/** Whether file was last written before this machine started (btime in /proc/stat); false when unsure. */
+function writtenBeforeBoot(file: string): boolean {
+  try {
+    const btime = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'));
+    return btime !== null && statSync(file).mtimeMs < Number(btime[1]) * 1000;
+  } catch {
+    return false;
+  }
 }
 
 interface SavedFile {
@@ -56,7 +60,7 @@ export function savedStateStore(runDir: string, log: Logger, identity: () => str
         }
         // Written before this machine last started (a host crash can leave it empty): from another
         // boot, so from another namespace, which the check below would ignore too.
-        if (statSync(file).mtimeMs < bootTimeMs()) {
+        if (writtenBeforeBoot(file)) {
           log.warn(`ignoring ${file}: it cannot be read and was written before this machine started`);
           removeFile(file);
           return {};

@@ -31,6 +31,11 @@ export interface Child {
   onStderr(listener: (text: string) => void): void;
   /** Once: after it exited and its stdout and stderr ended, or when it could not start. */
   onClose(listener: (end: ChildEnd) => void): void;
+  /**
+   * Stops reading its output and closes its stdin, so that nothing of it keeps startvm's event loop
+   * alive (a process it started may hold the output open): onClose then waits for its exit alone.
+   */
+  destroy(): void;
 }
 
 export type Spawn = (file: string, args: readonly string[], options?: ChildOptions) => Child;
@@ -74,52 +79,59 @@ const spawnError = (file: string, errno: number): NodeJS.ErrnoException => {
 };
 
 /**
- * The environment as Process#spawn takes it, after the checks node:child_process makes: Process#spawn
- * aborts the whole process on a file that is not a string, and cuts strings at a NUL byte.
+ * The arguments and environment as Process#spawn takes them, converted and checked as
+ * node:child_process does: Process#spawn aborts the whole process on a file that is not a string,
+ * and cuts strings at a NUL byte.
  */
-function checkedEnvPairs(file: unknown, args: readonly unknown[], env: NodeJS.ProcessEnv): string[] {
-  const text = (value: unknown, what: string): void => {
-    if (typeof value !== 'string') throw new TypeError(`${what} must be a string, not ${typeof value}`);
-    if (value.includes('\0')) throw new TypeError(`${what} must be a string without null bytes: ${JSON.stringify(value)}`);
+function checkedSpawnArguments(file: unknown, args: readonly unknown[] | null | undefined, env: NodeJS.ProcessEnv): { argv: string[]; envPairs: string[] } {
+  const text = (value: unknown, what: string): string => {
+    const string = `${value as string}`;
+    if (string.includes('\0')) throw new TypeError(`${what} must be a string without null bytes: ${JSON.stringify(string)}`);
+    return string;
   };
-  text(file, 'the program to spawn');
-  if (!Array.isArray(args)) throw new TypeError('the arguments to spawn must be an array');
-  args.forEach((arg, i) => text(arg, `argument ${i} of ${String(file)}`));
-  return Object.entries(env).flatMap(([key, value]) => {
-    if (value === undefined) return [];
-    text(key, 'an environment variable name');
-    text(value, `environment variable ${key}`);
-    return [`${key}=${value}`];
-  });
+  if (typeof file !== 'string') throw new TypeError(`the program to spawn must be a string, not ${typeof file}`);
+  if (file.length === 0) throw new TypeError('the program to spawn cannot be empty');
+  if (args != null && !Array.isArray(args)) throw new TypeError('the arguments to spawn must be an array');
+  const argv = [text(file, 'the program to spawn'), ...(args ?? []).map((arg, i) => text(arg, `argument ${i} of ${file}`))];
+  const envPairs: string[] = [];
+  // for...in, as node:child_process: variables an env object inherits count too.
+  for (const key in env) {
+    const value = env[key];
+    if (value !== undefined) envPairs.push(`${text(key, 'an environment variable name')}=${text(value, `environment variable ${key}`)}`);
+  }
+  return { argv, envPairs };
 }
 
-/** Reads a pipe to its end, as UTF-8 text (a character split between two reads is kept whole). */
-function readToEnd(h: Handles, pipe: StreamHandle, listeners: ((text: string) => void)[], ended: () => void): void {
+/** Reads a pipe to its end, as UTF-8 text (a character split between two reads is kept whole). Returns a stop. */
+function readToEnd(h: Handles, pipe: StreamHandle, listeners: ((text: string) => void)[], ended: () => void): () => void {
   const decoder = new TextDecoder('utf-8', { ignoreBOM: true }); // a leading BOM is output too, as node:child_process keeps it
+  let open = true;
+  const finish = (): void => {
+    if (!open) return;
+    open = false;
+    pipe.close();
+    const rest = decoder.decode();
+    if (rest) for (const listener of listeners) listener(rest);
+    ended();
+  };
   pipe.onread = (arrayBuffer) => {
     const nread = h.streamBaseState[h.kReadBytesOrError]!;
     if (nread > 0) {
       const text = decoder.decode(new Uint8Array(arrayBuffer!, h.streamBaseState[h.kArrayBufferOffset], nread), { stream: true });
       for (const listener of listeners) listener(text);
     } else if (nread < 0) {
-      // The end (UV_EOF), or a read error: either way nothing more comes.
-      pipe.close();
-      const rest = decoder.decode();
-      if (rest) for (const listener of listeners) listener(rest);
-      ended();
+      finish(); // the end (UV_EOF), or a read error: either way nothing more comes
     }
   };
   // Cannot read (the pipe is not open): no output will come, as for an end.
-  if (pipe.readStart() !== 0) {
-    pipe.close();
-    ended();
-  }
+  if (pipe.readStart() !== 0) finish();
+  return finish;
 }
 
 export const spawnWithHandles: Spawn = (file, args, options = {}) => {
   const h = loadHandles();
   if (!h) throw new Error("this Node.js has no process_wrap/pipe_wrap bindings: use node:child_process");
-  const pairs = checkedEnvPairs(file, args, options.env ?? process.env);
+  const { argv, envPairs } = checkedSpawnArguments(file, args, options.env ?? process.env);
   const events = new ChildEvents();
   const child = new h.Process();
   const stdin = options.stdin === 'pipe' ? new h.Pipe(h.pipeSocket) : undefined;
@@ -127,6 +139,7 @@ export const spawnWithHandles: Spawn = (file, args, options = {}) => {
   const stderr = new h.Pipe(h.pipeSocket);
   let stdinOpen = stdin !== undefined;
   let running = false;
+  const stopReading: (() => void)[] = [];
   const closeStdin = (): void => {
     if (!stdinOpen) return;
     stdinOpen = false;
@@ -140,8 +153,8 @@ export const spawnWithHandles: Spawn = (file, args, options = {}) => {
   };
   const errno = child.spawn({
     file,
-    args: [file, ...args],
-    envPairs: pairs,
+    args: argv,
+    envPairs,
     stdio: [stdin ? { type: 'pipe', handle: stdin } : { type: 'ignore' }, { type: 'pipe', handle: stdout }, { type: 'pipe', handle: stderr }],
     detached: false,
   });
@@ -154,8 +167,7 @@ export const spawnWithHandles: Spawn = (file, args, options = {}) => {
     setImmediate(() => events.failed(error)); // as node:child_process: the error comes after spawn returns
   } else {
     running = true;
-    readToEnd(h, stdout, events.stdout, () => events.outputEnded());
-    readToEnd(h, stderr, events.stderr, () => events.outputEnded());
+    stopReading.push(readToEnd(h, stdout, events.stdout, () => events.outputEnded()), readToEnd(h, stderr, events.stderr, () => events.outputEnded()));
   }
   return {
     write(text) {
@@ -179,6 +191,10 @@ export const spawnWithHandles: Spawn = (file, args, options = {}) => {
     onStdout: (listener) => void events.stdout.push(listener),
     onStderr: (listener) => void events.stderr.push(listener),
     onClose: (listener) => events.onClose(listener),
+    destroy() {
+      closeStdin();
+      for (const stop of stopReading) stop();
+    },
   };
 };
 
@@ -211,6 +227,11 @@ export const spawnWithChildProcess: Spawn = (file, args, options = {}) => {
     onStdout: (listener) => void events.stdout.push(listener),
     onStderr: (listener) => void events.stderr.push(listener),
     onClose: (listener) => events.onClose(listener),
+    destroy() {
+      child.stdin?.destroy();
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+    },
   };
 };
 

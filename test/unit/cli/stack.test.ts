@@ -33,4 +33,20 @@ test('frames in a bundle with a source map are mapped back; others stay as they 
   }
 });
 
+test('a map that does not fit the bundle leaves the stack as it is, and never throws', () => {
+  const root = mkdtempSync(`${tmpdir()}/startvm-stack-test-`);
+  try {
+    mkdirSync(`${root}/dist`);
+    const stack = `Error: boom\n    at Ab (${root}/dist/startvm.cjs:1:1)`;
+    for (const sources of [[null], [5], []]) {
+      writeFileSync(`${root}/dist/startvm.cjs.map`, JSON.stringify({ version: 3, sources, names: [], mappings: 'AAAA' }));
+      assert.is(readableStack(stack), stack, JSON.stringify(sources));
+    }
+    writeFileSync(`${root}/dist/startvm.cjs.map`, '{ not json');
+    assert.is(readableStack(stack), stack);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test.run();

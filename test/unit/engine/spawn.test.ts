@@ -97,6 +97,8 @@ for (const [name, spawn] of [['handles', spawnWithHandles], ['node:child_process
     assert.throws(() => spawn(undefined as unknown as string, []), TypeError);
     assert.throws(() => spawn('/bin/echo', ['a\0b']), TypeError);
     assert.throws(() => spawn('/bin/echo', ['a'], { env: { A: 'x\0y' } }), TypeError);
+    assert.throws(() => spawn('', []), TypeError);
+    assert.is((await collect(spawn('/bin/echo', [1, true] as unknown as string[]))).stdout, '1 true\n', 'converted to strings, as node:child_process does');
     assert.is((await sh(spawn, "printf '\\357\\273\\277hi'")).stdout, '\uFEFFhi');
   });
 
@@ -184,6 +186,9 @@ test(`commandRunner: a command that ignores SIGTERM gets SIGKILL ${ABORT_GRACE_M
 test('commandRunner: after an abort, output held open by a process the command started is not waited for', async () => {
   const dir = mkdtempSync(`${tmpdir()}/startvm-spawn-test-`);
   const controller = new AbortController();
+  const open = () => process.getActiveResourcesInfo().filter((r) => /Pipe|Process/.test(r)).length;
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const before = open();
   const started = Date.now();
   try {
     const running = commandRunner('/bin/sh', ['-c', `sleep 30 & echo $! > ${dir}/orphan; wait`], { signal: controller.signal });
@@ -192,6 +197,9 @@ test('commandRunner: after an abort, output held open by a process the command s
     const took = Date.now() - started;
     assert.ok(took >= ABORT_GRACE_MS && took < ABORT_GRACE_MS + ABORT_OUTPUT_WAIT_MS + 1000, `${took} ms`);
     assert.match(error.message, /failed: interrupted by SIGTERM$/);
+    // And its output was let go: the sleep that still holds it does not keep startvm's event loop alive.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.is(open(), before, process.getActiveResourcesInfo().join(', '));
   } finally {
     process.kill(Number(readFileSync(`${dir}/orphan`, 'utf8')), 'SIGKILL'); // the test's own sleep, by PID
     rmSync(dir, { recursive: true, force: true });
