@@ -102,6 +102,23 @@ for (const [name, spawn] of [['handles', spawnWithHandles], ['node:child_process
     assert.is((await sh(spawn, "printf '\\357\\273\\277hi'")).stdout, '\uFEFFhi');
   });
 
+  test(`${name}: destroy lets go of output a process the child started holds open`, async () => {
+    const dir = mkdtempSync(`${tmpdir()}/startvm-spawn-test-`);
+    try {
+      const child = spawn('/bin/sh', ['-c', `sleep 30 & echo $! > ${dir}/orphan; echo started`]);
+      const outcome = collect(child);
+      let ended = false;
+      child.onClose(() => void (ended = true));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.not.ok(ended, 'the sleep holds stdout open');
+      child.destroy();
+      assert.equal(await outcome, { exitCode: 0, signal: undefined, stdout: 'started\n', stderr: '' });
+    } finally {
+      process.kill(Number(readFileSync(`${dir}/orphan`, 'utf8')), 'SIGKILL'); // the test's own sleep, by PID
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test(`${name}: nothing is left open once a child has ended`, async () => {
     const open = () => process.getActiveResourcesInfo().filter((r) => /Pipe|Process/.test(r));
     const settle = () => new Promise((resolve) => setTimeout(resolve, 20)); // closes finish on the next turns
