@@ -9,12 +9,11 @@ import { envSetting } from '../profile/env.ts';
 import { findProfile, ProfileNotFoundError } from '../profile/find.ts';
 import { isTerminal } from '../engine/node-handles.ts';
 import { createLogger, type LogFormat, type Logger } from '../engine/logger.ts';
-import { UserError } from '../engine/errors.ts';
+import { StageError, UserError } from '../engine/errors.ts';
 import { builtinRegistry } from '../stages/index.ts';
 import { stylish } from '../report/formatters/stylish.ts';
 import type { StageRegistry } from '../engine/registry.ts';
 import { resolveStages, type ResolvedStage } from '../engine/resolve.ts';
-import { StageError } from '../engine/errors.ts';
 import { stageOrderProblems } from '../profile/semantic.ts';
 
 export const DEFAULT_RUN_DIR = '/run/startvm';

@@ -35,7 +35,7 @@ export function spawnIp(program = 'ip', spawn: Spawn = spawnChild): LineProcess 
   try {
     child = spawn(program, JSON_BATCH, { stdin: 'pipe' });
   } catch (error) {
-    // Some failures throw at once (EMFILE, say): a session that has ended, like a failed exec.
+    // A program the spawn refuses outright (an empty name, say): a session that has ended, like a failed exec.
     stderr = `${program}: ${(error as Error).message}`;
     return { write() {}, end() {}, kill() {}, onLine() {}, onEnd: (listener) => void setImmediate(() => listener(undefined, stderr)) };
   }

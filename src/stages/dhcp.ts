@@ -1,27 +1,18 @@
 // dhcp: a dedicated dnsmasq that hands the VM the container's address, and nothing to anybody else.
-import { lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defineStage, type StageContext } from '../engine/stage.ts';
 import type { DhcpOptions } from '../profile/types.ts';
 import { dnsmasqView, type DnsmasqFiles } from '../net/dnsmasq-view.ts';
 import { renderDnsmasqConfig } from '../net/dnsmasq-config.ts';
 import { readPidFile, stopProcess } from '../engine/process.ts';
+import { removeTree } from '../engine/remove-file.ts';
 import { packagePath } from '../paths.ts';
 import { findExecutable } from '../qemu/probes.ts';
 
 interface DnsmasqPaths extends DnsmasqFiles {
   dir: string;
   confFile: string;
-}
-
-/** Whether anything is at path, a link to nothing included (existsSync follows links). */
-function present(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const pathsIn = (runDir: string): DnsmasqPaths => {
@@ -60,9 +51,7 @@ export default defineStage<DhcpOptions>({
     const paths = pathsIn(ctx.runDir);
     await stopDnsmasq(paths);
     // A leftover lease would refuse the address to the VM ("leased to <old MAC>"): start clean.
-    // (Looked for first, a dangling link included: a recursive rmSync loads Node's rimraf even when
-    // there is nothing to remove.)
-    if (present(paths.dir)) rmSync(paths.dir, { recursive: true, force: true });
+    removeTree(paths.dir);
     mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
     const config = renderConfig(ctx, paths);
     writeFileSync(paths.confFile, config);
@@ -78,7 +67,7 @@ export default defineStage<DhcpOptions>({
   async rollback(ctx) {
     const paths = pathsIn(ctx.runDir);
     await stopDnsmasq(paths);
-    rmSync(paths.dir, { recursive: true, force: true });
+    removeTree(paths.dir);
   },
   async plan(ctx) {
     const paths = pathsIn(ctx.runDir);
