@@ -76,7 +76,7 @@ export async function profileStartvm(ws: Workspace): Promise<CpuBreakdown> {
   const ctr = await freshContainer();
   try {
     // No stand-in runs: wait for the process to end instead of a hand-over.
-    const args = ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=100', ws.startvm, 'run', '--profile', profile, '--run-dir', `${ws.dir}/run-cpu-prof`];
+    const args = [...ws.nodeOptions, '--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=100', ws.startvm, 'run', '--profile', profile, '--run-dir', `${ws.dir}/run-cpu-prof`];
     await launch(ctr, NODE, args, cacheEnv(ws), ws.standin.clock).catch((error: Error) => {
       if (!/ended \(exit 0\) without handing over/.test(error.message)) throw error;
     });

@@ -26,6 +26,8 @@ export interface Workspace {
   standin: Standin;
   /** The startvm entry point to run (bin/startvm unless --startvm names another build). */
   startvm: string;
+  /** Node's options before the entry point: the Dockerfile ENTRYPOINT's (bench/entrypoint.ts). */
+  nodeOptions: readonly string[];
   kernel: string;
   initrd: string;
   profile: string;
@@ -77,7 +79,7 @@ export function start(variant: Variant, ctr: Container, ws: Workspace, extraEnv:
     case 'startvm':
     case 'startvm-untrained': {
       const caches = { ...cacheEnv(ws), ...(variant === 'startvm-untrained' ? { STARTVM_CODE_CACHE: `${ws.caches.code}.none` } : {}) };
-      return launch(ctr, NODE, [ws.startvm, 'run', '--profile', ws.profile, '--run-dir', runDir, '--log-format', 'json'], { ...caches, ...extraEnv }, ws.standin.clock);
+      return launch(ctr, NODE, [...ws.nodeOptions, ws.startvm, 'run', '--profile', ws.profile, '--run-dir', runDir, '--log-format', 'json'], { ...caches, ...extraEnv }, ws.standin.clock);
     }
     case 'shell':
       return launch(ctr, BASELINE, [], { QEMU: ws.standin.path, RUN_DIR: runDir, KERNEL: ws.kernel, INITRD: ws.initrd, ...extraEnv }, ws.standin.clock);

@@ -22,6 +22,7 @@ export const USAGE = `usage: node bench/run.ts [--runs N] [--quick] [--cpu-prof]
   --cpu-prof   also run startvm once under node --cpu-prof in a fresh container and show where the time goes
   --only LIST  run only these sections
   --startvm F  measure this startvm entry point (default bin/startvm): e.g. a build of another commit
+               (started with the Node options of the Dockerfile's ENTRYPOINT, as bin/startvm is)
 Run as root: the hand-over and residual sections use network namespaces.`;
 
 export function parseOptions(argv: readonly string[]): BenchOptions {

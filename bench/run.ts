@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { cleanupAll, ensureTools, removeStaleNamespaces } from './container.ts';
 import { profileStartvm } from './cpu-profile.ts';
+import { imageNodeOptions } from './entrypoint.ts';
 import { measureHandover, writeBenchProfile, type HandoverResult, type Workspace } from './handover.ts';
 import { measureLint, type LintResult } from './lint.ts';
 import { parseOptions, USAGE } from './options.ts';
@@ -47,7 +48,7 @@ if (!existsSync(`${root}${BUNDLE_ENTRY}`) || !existsSync(`${root}src/profile/gen
 const dir = mkdtempSync(`${tmpdir()}/startvm-bench-`);
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 const standin = buildStandin(dir);
-const base = { dir, standin, startvm, kernel: `${dir}/vmlinuz`, initrd: `${dir}/initrd.img`, caches: { compile: `${dir}/compile-cache`, code: `${dir}/startvm.codecache` } };
+const base = { dir, standin, startvm, nodeOptions: imageNodeOptions(), kernel: `${dir}/vmlinuz`, initrd: `${dir}/initrd.img`, caches: { compile: `${dir}/compile-cache`, code: `${dir}/startvm.codecache` } };
 const ws: Workspace = { ...base, profile: writeBenchProfile(base) };
 
 const out: string[] = [];
@@ -55,7 +56,7 @@ const emit = (text: string): void => void out.push(text);
 let failures = 0;
 
 emit(`startvm benchmark: ${quick ? 'QUICK run (smoke test: too few iterations for numbers to mean anything), ' : ''}runs=${runs}, Node ${process.version}, ${new Date().toISOString()}`);
-emit(`startvm: ${startvm}; stand-in: ${standin.how}; clock: CLOCK_${standin.clock.toUpperCase()}\n`);
+emit(`startvm: node ${[...ws.nodeOptions, startvm].join(' ')} (the Dockerfile's ENTRYPOINT); stand-in: ${standin.how}; clock: CLOCK_${standin.clock.toUpperCase()}\n`);
 
 try {
   if (needsNamespaces) {

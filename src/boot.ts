@@ -1,6 +1,7 @@
 // What bin/startvm hands the bundle, at Symbol.for('startvm.loader') (the two sides must agree; see
-// bin/startvm): how the code cache went, and an import() that works where the bundle runs compiled
-// through vm.Script. Without bin/startvm (tests, startvm run from its sources) there is none.
+// bin/startvm): how the code cache went, the options that fixed V8's string-hash seed, and an
+// import() that works where the bundle runs compiled through vm.Script. Without bin/startvm (tests,
+// startvm run from its sources) there is none.
 
 export interface CodeCacheStatus {
   file: string;
@@ -12,6 +13,8 @@ export interface CodeCacheStatus {
 
 interface Loader {
   codeCache: CodeCacheStatus;
+  /** The Node options that made V8 keep its snapshot's string-hash seed (--no-rehash-snapshot), as given; empty without. */
+  fixedHashSeedOptions: readonly string[];
   import(specifier: string): Promise<unknown>;
   /** Set by the training run once it has run the start path: only then does bin/startvm write a cache. */
   trained: boolean;
@@ -20,6 +23,8 @@ interface Loader {
 const loader = (): Loader | undefined => (globalThis as Record<symbol, Loader | undefined>)[Symbol.for('startvm.loader')];
 
 export const codeCacheStatus = (): CodeCacheStatus | undefined => loader()?.codeCache;
+
+export const fixedHashSeedOptions = (): readonly string[] => loader()?.fixedHashSeedOptions ?? [];
 
 /** Tells bin/startvm that this training run ran the start path, so its code cache is worth writing. */
 export const markTrained = (): void => {

@@ -4,6 +4,7 @@ import { HELP, parseCommandLine } from './args.ts';
 import { UserError } from '../engine/errors.ts';
 import { version } from './version.ts';
 import { readableStack } from './stack.ts';
+import { restartWithRandomHashSeed } from './hash-seed.ts';
 
 async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const args = parseCommandLine(argv);
@@ -17,6 +18,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       for (const v of (await import('../profile/env.ts')).envVariables) process.stdout.write(`${v.name.padEnd(20)} ${v.description}\n`);
       return 0;
     case 'lint':
+      restartWithRandomHashSeed(); // profiles from anyone: see hash-seed.ts
       return (await import('./lint.ts')).lintCommand(args, env);
     case 'plan':
       return (await import('./plan.ts')).planCommand(args, env);

@@ -8,6 +8,18 @@ import { execa } from 'execa';
 import { existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { root } from '../../helpers/paths.ts';
+import { entrypointNodeOptions, imageNodeOptions } from '../../../bench/entrypoint.ts';
+
+test('the benchmark starts startvm with the Node options of the Dockerfile ENTRYPOINT, and only that shape', () => {
+  assert.equal(entrypointNodeOptions('FROM x\nENTRYPOINT ["node", "--a", "--b=1", "/opt/startvm/bin/startvm"]\nCMD ["run"]\n'), ['--a', '--b=1']);
+  assert.equal(entrypointNodeOptions('ENTRYPOINT ["node", "/opt/startvm/bin/startvm"]\n'), []);
+  // The last ENTRYPOINT counts (the runtime stage's), as for docker build.
+  assert.equal(entrypointNodeOptions('ENTRYPOINT ["node", "--a", "/x/bin/startvm"]\nFROM y\nENTRYPOINT ["node", "/x/bin/startvm"]\n'), []);
+  for (const broken of ['FROM x\n', 'ENTRYPOINT node /opt/startvm/bin/startvm\n', 'ENTRYPOINT ["/opt/startvm/bin/startvm"]\n', 'ENTRYPOINT ["node", "--a", "/opt/other.js"]\n']) {
+    assert.throws(() => entrypointNodeOptions(broken), /ENTRYPOINT/, broken);
+  }
+  assert.ok(Array.isArray(imageNodeOptions()), 'the repository\'s Dockerfile has that shape');
+});
 
 test('bench/run.ts --quick prints the four sections with medians, the ratio and the targets', async () => {
   const before = new Set(readdirSync(tmpdir()).filter((f) => f.startsWith('startvm-bench-') && !f.endsWith('.cpuprofile')));
@@ -21,6 +33,8 @@ test('bench/run.ts --quick prints the four sections with medians, the ratio and 
   }
   // 1: startvm as the image runs it and untrained, the script and the floor with a median, the
   // ratio against its target, the phases.
+  const started = out.split('\n').find((line) => line.startsWith('startvm: node ')) ?? '';
+  assert.is(started.replace(/ \S+\/bin\/startvm \(the Dockerfile's ENTRYPOINT\);.*/, ''), ['startvm: node', ...imageNodeOptions()].join(' '), `started as the image starts it: ${started}`);
   assert.match(out, /^startvm run, as the image runs it \(trained code cache\)\s+\d[\d.]* (ms|µs)\s/m);
   assert.match(out, /^startvm run, untrained \(no lint --cache at install\)\s+\d[\d.]* (ms|µs)\s/m);
   assert.match(out, /^shell baseline \(bench\/baseline\.sh\)\s+\d[\d.]* (ms|µs)\s/m);

@@ -71,6 +71,11 @@ function execForm(args: string): string[] | undefined {
   }
 }
 
+/** The script an exec-form ENTRYPOINT runs: the first word after node's own options, or the program itself. */
+function entrypointScript(exec: readonly string[]): string | undefined {
+  return /(^|\/)node$/.test(exec[0] ?? '') ? exec.slice(1).find((word) => !word.startsWith('-')) : exec[0];
+}
+
 function envPairs(args: string): [string, string][] {
   if (!/^[\w.-]+=/.test(args)) {
     const [name, ...value] = args.split(/\s+/);
@@ -460,7 +465,7 @@ function checkDockerfile(text: string, facts: Facts): Complaint[] {
   if (!entry) say(runtime.line, 'the runtime stage has no ENTRYPOINT');
   else if (!entry.exec) say(entry.line, 'ENTRYPOINT must use the exec form (["node", ".../bin/startvm"]) so that startvm, then QEMU, is PID 1 and gets the stop signal');
   else {
-    const script = /(^|\/)node$/.test(entry.exec[0] ?? '') ? entry.exec[1] : entry.exec[0];
+    const script = entrypointScript(entry.exec);
     if (script === undefined || !script.startsWith('/')) say(entry.line, `ENTRYPOINT ${JSON.stringify(entry.exec)} names no absolute script path`);
     else {
       const origin = image.resolve(runtime, script);
@@ -584,7 +589,9 @@ test('the parser reads stages, copies, continued RUN lines and exec forms', () =
   const parsed = parseDockerfile(dockerfile);
   assert.equal(parsed.stages.map((s) => s.name), ['build', 'runtime']);
   const runtime = parsed.stages[1]!;
-  assert.equal(runtime.entrypoint?.exec, ['node', '/opt/startvm/bin/startvm']);
+  assert.equal(runtime.entrypoint?.exec, ['node', '--no-rehash-snapshot', '/opt/startvm/bin/startvm']);
+  assert.is(entrypointScript(['node', '--no-rehash-snapshot', '/opt/startvm/bin/startvm']), '/opt/startvm/bin/startvm');
+  assert.is(entrypointScript(['/opt/startvm/bin/startvm']), '/opt/startvm/bin/startvm');
   assert.equal(runtime.cmd?.exec, ['run']);
   assert.equal(runtime.volumes, ['/var/lib/startvm']);
   const apt = runtime.runs.find((r) => r.text.includes('apt-get install'))!;
@@ -653,7 +660,7 @@ test('a runtime stage that does not train the code cache is reported', () => {
 });
 
 test('shell-form ENTRYPOINT and CMD, a missing CMD and another default command are reported', () => {
-  complains(broken('ENTRYPOINT ["node", "/opt/startvm/bin/startvm"]', 'ENTRYPOINT node /opt/startvm/bin/startvm'), /ENTRYPOINT must use the exec form/);
+  complains(broken('ENTRYPOINT ["node", "--no-rehash-snapshot", "/opt/startvm/bin/startvm"]', 'ENTRYPOINT node --no-rehash-snapshot /opt/startvm/bin/startvm'), /ENTRYPOINT must use the exec form/);
   complains(broken('CMD ["run"]', 'CMD run'), /CMD must use the exec form/);
   complains(broken('CMD ["run"]', ''), /no CMD/);
   complains(broken('CMD ["run"]', 'CMD ["plan"]'), /should be \["run"\]/);
@@ -727,7 +734,7 @@ test("the runtime stage's files run the CLI without node_modules", async () => {
   const file = parseDockerfile(dockerfile);
   const img = new Image(file, facts);
   const runtime = file.stages[file.stages.length - 1]!;
-  const script = runtime.entrypoint!.exec![1]!;
+  const script = entrypointScript(runtime.entrypoint!.exec!)!;
   const appDir = posix.dirname(posix.dirname(script));
   const dir = mkdtempSync(`${tmpdir()}/startvm-image-`);
   try {
