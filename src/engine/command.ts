@@ -5,8 +5,12 @@ import { spawnChild } from './spawn.ts';
 export interface CommandResult { stdout: string; stderr: string; exitCode: number }
 
 export interface CommandOptions {
-  /** Text for stdin (ip -batch -). */
-  input?: string;
+  /**
+   * Text for stdin (ip -batch -). A promise starts the command at once and gives it its input when
+   * the promise resolves, so the program's own start-up is done by then (dnsmasq, see the dhcp
+   * stage); when it rejects, the command is stopped as by an abort, and fails with that reason.
+   */
+  input?: string | Promise<string>;
   /** Resolve with a non-zero exit code instead of throwing. */
   allowFailure?: boolean;
   signal?: AbortSignal;
@@ -62,15 +66,26 @@ export const commandRunner: CommandRunner = (file, args, options = {}) =>
       );
     };
     signal?.addEventListener('abort', abort, { once: true });
-    if (options.input !== undefined) {
-      child.write(options.input);
+    const give = (text: string): void => {
+      child.write(text);
       child.end();
-    }
+    };
+    let withheld: { reason: unknown } | undefined;
+    let closed = false;
+    if (typeof options.input === 'string') give(options.input);
+    else options.input?.then(give, (reason: unknown) => {
+      if (closed) return; // ended on its own first: its exit is the answer
+      withheld = { reason };
+      abort();
+    });
     child.onClose(({ exitCode, signal: killedBy, error }) => {
+      closed = true;
       signal?.removeEventListener('abort', abort);
       for (const timer of timers) clearTimeout(timer);
       const result = { stdout: stdout.replace(/\n$/, ''), stderr: stderr.replace(/\n$/, ''), exitCode: exitCode ?? 128 };
       if (error) reject(new CommandError(command, undefined, '', error));
+      // Stopped because its input was withheld: that is the reason.
+      else if (withheld && (killedBy || result.exitCode !== 0)) reject(new CommandError(command, undefined, result.stderr, withheld.reason));
       // Stopped by the abort (killed, or failed on the way out): the abort is the reason.
       else if (signal?.aborted && (killedBy || result.exitCode !== 0)) reject(new CommandError(command, undefined, result.stderr, signal.reason));
       else if (killedBy) reject(new CommandError(command, undefined, result.stderr || `killed by ${killedBy}`));

@@ -6,7 +6,7 @@ import type { Profile } from '../profile/types.ts';
 import type { CommandRunner } from './command.ts';
 import type { Logger } from './logger.ts';
 import type { ResolvedStage } from './resolve.ts';
-import type { StageContext } from './stage.ts';
+import type { Prepared, StageContext } from './stage.ts';
 import type { PipelineState } from './state.ts';
 import { InterruptedError, StageError } from './errors.ts';
 
@@ -101,23 +101,65 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSta
     }
   }
 
+  // Slow work that changes nothing (a program's start-up) starts ahead, to run while the stages
+  // before its own work: at the pipeline's first wait (an ip command, say), since starting a
+  // program holds this thread for a fork and an exec (~1-2 ms) that is better spent while the other
+  // program works; at the latest, before the first stage that has a prepare applies. Let go of at
+  // the end of the run, or before the hand-over stage.
+  let failure: { entry: ResolvedStage; cause: unknown } | undefined;
+  let prepareFailure: typeof failure;
+  const prepared = new Map<ResolvedStage, Prepared>();
+  let preparing: NodeJS.Immediate | undefined;
+  const prepareAll = (): void => {
+    if (!preparing) return; // done, or let go of
+    clearImmediate(preparing);
+    preparing = undefined;
+    for (const entry of options.stages) {
+      if (!entry.enabled || !entry.stage.prepare) continue;
+      try {
+        prepared.set(entry, entry.stage.prepare(contextFor(entry)));
+      } catch (cause) {
+        prepareFailure = { entry, cause }; // reported as that stage's failure before the next stage applies
+        return;
+      }
+    }
+  };
+  if (options.stages.some((entry) => entry.enabled && entry.stage.prepare)) preparing = setImmediate(prepareAll);
+  const letGoOfPrepared = async (): Promise<void> => {
+    if (preparing) clearImmediate(preparing);
+    preparing = undefined;
+    for (const [entry, handle] of prepared) {
+      try {
+        await handle.dispose();
+      } catch (cause) {
+        log.error(`stage "${entry.stage.name}" could not end what it started ahead: ${cause instanceof Error ? cause.message : String(cause)}`, { stage: entry.stage.name });
+      }
+    }
+    prepared.clear();
+  };
+
   // The journal: stages whose changes may be in the namespace. Those that can be undone are saved
   // with the state (state.applied), so that a start after an interrupted one (re-entry) undoes the
   // earlier start's changes too.
   const applied = new Set(state.applied ?? []);
   const journal = options.stages.filter((entry) => entry.enabled && applied.has(entry.stage.name));
-  let failure: { entry: ResolvedStage; cause: unknown } | undefined;
   for (const entry of options.stages) {
     const name = entry.stage.name;
+    if (entry.stage.prepare && entry.enabled) prepareAll();
+    if (prepareFailure) {
+      failure = prepareFailure;
+      break;
+    }
     if (!entry.enabled) {
       log.stage(name, 'skipped', { detail: 'switched off' });
       continue;
     }
     // Before the hand-over stage starts, and before the check for a signal: one that arrives while
     // this waits must still stop the run (after the hand-over, nothing could roll back).
-    if (entry.stage.last && options.beforeHandOver) {
+    if (entry.stage.last) {
+      await letGoOfPrepared(); // nothing started ahead may outlive the exec
       try {
-        await options.beforeHandOver();
+        await options.beforeHandOver?.();
       } catch (cause) {
         failure = { entry, cause };
         break;
@@ -137,7 +179,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSta
     // the store does not write it again.
     persist.save(state);
     try {
-      await entry.stage.apply(contextFor(entry));
+      await entry.stage.apply({ ...contextFor(entry), prepared: prepared.get(entry) });
     } catch (cause) {
       failure = { entry, cause };
       break;
@@ -146,6 +188,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSta
     options.afterStage?.(name);
   }
 
+  await letGoOfPrepared(); // before any rollback: nothing started ahead races it
   if (!failure && !received) {
     persist.save(state);
     removeHandlers();

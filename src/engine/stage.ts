@@ -20,11 +20,19 @@ export interface StageContext<Options = Record<string, unknown>> {
   readonly env: NodeJS.ProcessEnv;
   /** Aborted when SIGTERM/SIGINT arrives before the hand-over; long waits should honour it. */
   readonly signal: AbortSignal;
+  /** What this stage's prepare returned, in this run; undefined without one (and in rollback and plan). */
+  readonly prepared?: Prepared;
   /**
    * Replaces this process with `file` (the hand-over). Flushes logs, drops signal handlers and never
    * returns on success. Only the last stage may call it.
    */
   handOver(file: string, args: readonly string[], env: NodeJS.ProcessEnv): never;
+}
+
+/** What a stage's prepare started; the engine lets go of it through dispose. */
+export interface Prepared {
+  /** Ends what prepare started, if apply did not take it over; resolves once it is gone. Must not throw. */
+  dispose(): Promise<void>;
 }
 
 /** What `startvm plan` prints for a stage: each change it would make, in order. */
@@ -50,6 +58,14 @@ export interface Stage<Options = Record<string, unknown>> {
    * any stage applies, so that bad input is refused before the namespace is touched.
    */
   preflight?(ctx: StageContext<Options>): Promise<void>;
+  /**
+   * Starts slow work that changes nothing, such as a program's own start-up, so that it runs while
+   * the stages before this one work. Called for every enabled stage once all preflights have
+   * passed, at the pipeline's first wait (at the latest before the first stage with a prepare
+   * applies); apply gets the result as ctx.prepared. The engine calls its dispose() at the end of
+   * the run (before any rollback) or before the hand-over stage, whether apply took it over or not.
+   */
+  prepare?(ctx: StageContext<Options>): Prepared;
   /** Makes the change. Records in ctx.state whatever rollback needs to restore exactly what it found. */
   apply(ctx: StageContext<Options>): Promise<void>;
   /** Undoes apply. Also called after a failed or interrupted apply, so it must cope with a partial one. */

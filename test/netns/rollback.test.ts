@@ -116,6 +116,25 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 
+test('startvm killed while the dnsmasq it started ahead waits for its config: that dnsmasq exits on its own and never serves', async () => {
+  const ctr = await dockerLikeContainer();
+  // A stage between readdress and dhcp that waits: dnsmasq has started and waits for its stdin.
+  const { child, runDir } = startStartvm(ctr, `${upTo('readdress').join('\n')}\n  - ${hangingStage}\n  - dhcp\n`);
+  await waitForFile(`${runDir}/hang.ready`);
+  const dnsmasqs = async () => (await processesIn(ctr.ns)).filter((pid) => existsSync(`/proc/${pid}`) && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'dnsmasq');
+  const waiting = await dnsmasqs();
+  assert.is(waiting.length, 1, 'dnsmasq started ahead');
+  assert.ok(readFileSync(`/proc/${waiting[0]}/cmdline`, 'utf8').endsWith('--conf-file=-\0'));
+  child.kill('SIGKILL'); // no rollback, no dispose: only the end of its stdin tells dnsmasq
+  await child;
+  // Its stdin ends; it finds no config file and exits (code 3), with no pid file and no socket.
+  const deadline = Date.now() + 5000;
+  while ((await dnsmasqs()).length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(await dnsmasqs(), [], 'the waiting dnsmasq is gone');
+  assert.not.ok(existsSync(`${runDir}/dnsmasq/dnsmasq.pid`), 'it never got as far as serving');
+  assert.not.ok(existsSync(`${runDir}/dnsmasq/dnsmasq.conf`));
+});
+
 test('re-entry: after startvm was killed mid-way, a second start in the same namespace reaches the same result without duplicates', async () => {
   const ctr = await dockerLikeContainer();
   const first = startStartvm(ctr, networkProfile({ stagesAfter: [hangingStage] }));

@@ -36,6 +36,10 @@ test("Docker's default bridge: the VM gets the container's address, gateway, DNS
   const vm = await createVmPort(ctr);
   const run = await expectStarted(ctr);
   assert.match(run.stderr, /\[dhcp\] done/);
+  // The dnsmasq serving is the one started ahead of the dhcp stage: it read its stdin first (held
+  // open until the config file was written), then that file, which the lease below comes from.
+  const dnsmasqPid = readFileSync(`${run.runDir}/dnsmasq/dnsmasq.pid`, 'utf8').trim();
+  assert.equal(readFileSync(`/proc/${dnsmasqPid}/cmdline`, 'utf8').split('\0').slice(1, -1), [`--conf-file=${run.runDir}/dnsmasq/dnsmasq.conf`, '--conf-file=-']);
 
   const lease = await runDhcpClient(vm, 'eth0', { apply: true });
   assert.ok(lease.received, `no lease: ${lease.stderr}`);

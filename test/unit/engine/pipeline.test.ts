@@ -189,6 +189,97 @@ test('a SIGTERM while beforeHandOver waits stops the run: no hand-over, everythi
   assert.equal(events, ['apply a', 'rollback a']);
 });
 
+/** A stage with a prepare that records what happens to what it started ahead. */
+function preparing(events: string[], name: string, behaviour: { fail?: boolean; prepareFails?: boolean; preflightFails?: boolean } = {}): ResolvedStage {
+  return {
+    enabled: true,
+    options: {},
+    stage: {
+      name,
+      description: name,
+      async preflight() {
+        events.push(`preflight ${name}`);
+        if (behaviour.preflightFails) throw new Error(`${name} cannot run`);
+      },
+      prepare() {
+        events.push(`prepare ${name}`);
+        if (behaviour.prepareFails) throw new Error(`${name} could not start ahead`);
+        return { token: `${name}'s`, dispose: async () => void events.push(`dispose ${name}`) } as never;
+      },
+      async apply(ctx) {
+        events.push(`apply ${name} with ${(ctx.prepared as unknown as { token: string }).token}`);
+        if (behaviour.fail) throw new Error(`${name} broke`);
+      },
+      async rollback(ctx) {
+        events.push(`rollback ${name}${ctx.prepared ? ' with it' : ''}`);
+      },
+    } satisfies Stage,
+  };
+}
+
+test('prepare runs for every enabled stage after all preflights, at the latest before the first stage with one applies; apply gets what it returned', async () => {
+  const { events, stage } = recorder();
+  await runPipeline({ ...base, log: memoryLogger(), stages: [stage('a'), preparing(events, 'b'), { ...preparing(events, 'off'), enabled: false }, preparing(events, 'c')] });
+  assert.equal(events, ['preflight b', 'preflight c', 'apply a', 'prepare b', 'prepare c', "apply b with b's", "apply c with c's", 'dispose b', 'dispose c']);
+});
+
+test('prepare runs at the first wait of the pipeline: while an earlier stage waits for a command, say', async () => {
+  const events: string[] = [];
+  const waiting: ResolvedStage = {
+    enabled: true,
+    options: {},
+    stage: {
+      name: 'a',
+      description: 'a',
+      async apply() {
+        events.push('apply a');
+        await new Promise((resolve) => setTimeout(resolve, 5)); // an ip batch, say
+        events.push('a has its answer');
+      },
+    },
+  };
+  await runPipeline({ ...base, log: memoryLogger(), stages: [waiting, preparing(events, 'b')] });
+  assert.equal(events, ['preflight b', 'apply a', 'prepare b', 'a has its answer', "apply b with b's", 'dispose b']);
+});
+
+test('a failed preflight: nothing is prepared', async () => {
+  const events: string[] = [];
+  await runPipeline({ ...base, log: memoryLogger(), stages: [preparing(events, 'a'), preparing(events, 'b', { preflightFails: true })] }).catch(() => {});
+  assert.equal(events, ['preflight a', 'preflight b']);
+});
+
+test('a failing stage: what was started ahead is let go of before the rollback, whether apply took it or not', async () => {
+  const events: string[] = [];
+  const error = await runPipeline({ ...base, log: memoryLogger(), stages: [preparing(events, 'a'), preparing(events, 'b', { fail: true }), preparing(events, 'c')] }).catch((e: unknown) => e);
+  assert.is((error as Error).message, 'stage "b" failed: b broke');
+  assert.equal(events.slice(3), ['prepare a', 'prepare b', 'prepare c', "apply a with a's", "apply b with b's", 'dispose a', 'dispose b', 'dispose c', 'rollback b', 'rollback a']);
+});
+
+test('a prepare that throws fails the run before any apply, and what the others started is let go of', async () => {
+  const events: string[] = [];
+  const error = await runPipeline({ ...base, log: memoryLogger(), stages: [preparing(events, 'a'), preparing(events, 'b', { prepareFails: true }), preparing(events, 'c')] }).catch((e: unknown) => e);
+  assert.instance(error, StageError);
+  assert.is((error as Error).message, 'stage "b" failed: b could not start ahead');
+  assert.equal(events.slice(3), ['prepare a', 'prepare b', 'dispose a']);
+});
+
+test('before the hand-over stage, everything started ahead is let go of (nothing may outlive the exec)', async () => {
+  const events: string[] = [];
+  const { handOver, exec } = handOverWith(events);
+  await runPipeline({ ...base, log: memoryLogger(), stages: [preparing(events, 'a'), handOver], exec, beforeHandOver: async () => void events.push('released') }).catch(() => {});
+  assert.equal(events.slice(0, 6), ['preflight a', 'prepare a', "apply a with a's", 'dispose a', 'released', 'apply exec']);
+});
+
+test('a dispose that throws is logged; the others are still let go of', async () => {
+  const events: string[] = [];
+  const log = memoryLogger();
+  const broken = preparing(events, 'a');
+  const stage = { ...broken.stage, prepare: () => ({ token: '', dispose: async () => Promise.reject(new Error('stuck')) }) as never };
+  await runPipeline({ ...base, log, stages: [{ ...broken, stage }, preparing(events, 'b')] });
+  assert.ok(events.includes('dispose b'));
+  assert.ok(log.lines.some((l) => l.includes('stage "a" could not end what it started ahead: stuck')), log.lines.join('\n'));
+});
+
 test('a stage that fails was announced by beforeStage, but afterStage is not called for it', async () => {
   const { events, stage } = recorder();
   await runPipeline({ ...base, log: memoryLogger(), stages: [stage('a'), stage('b', { fail: true })], beforeStage: (name) => events.push(`before ${name}`), afterStage: (name) => events.push(`after ${name}`) }).catch(() => {});

@@ -170,6 +170,40 @@ test('commandRunner: output without the last newline, input, failures that expla
   assert.match((missing as Error).message, /^\/nonexistent\/program failed: spawn \/nonexistent\/program ENOENT/);
 });
 
+test('commandRunner: input that comes later (a promise): the command starts at once and reads it when it comes', async () => {
+  const dir = mkdtempSync(`${tmpdir()}/startvm-spawn-test-`);
+  try {
+    let give!: (text: string) => void;
+    const running = commandRunner('/bin/sh', ['-c', `touch ${dir}/started; cat`], { input: new Promise((resolve) => (give = resolve)) });
+    while (!existsSync(`${dir}/started`)) await new Promise((resolve) => setTimeout(resolve, 5));
+    give('late\n');
+    assert.equal(await running, { stdout: 'late', stderr: '', exitCode: 0 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('commandRunner: input withheld (the promise rejects): the waiting command is stopped, and fails with that reason', async () => {
+  let withhold!: (reason: Error) => void;
+  const running = commandRunner('/bin/cat', [], { input: new Promise((_, reject) => (withhold = reject)), allowFailure: true });
+  setTimeout(() => withhold(new Error('the run ended before the dhcp stage')), 20);
+  const error = (await running.catch((e: Error) => e)) as Error;
+  assert.instance(error, Error);
+  assert.is(error.message, '/bin/cat failed: the run ended before the dhcp stage');
+});
+
+test('commandRunner: a command that ends before its input comes is answered by its exit; the input coming later changes nothing', async () => {
+  const open = () => process.getActiveResourcesInfo().filter((r) => /Pipe|Process|Timeout/.test(r)).length;
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const before = open();
+  let withhold!: (reason: Error) => void;
+  const result = await commandRunner('/bin/sh', ['-c', 'echo cannot wait >&2; exit 3'], { input: new Promise((_, reject) => (withhold = reject)), allowFailure: true });
+  assert.equal(result, { stdout: '', stderr: 'cannot wait', exitCode: 3 });
+  withhold(new Error('too late'));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.is(open(), before, `no kill timer or handle left: ${process.getActiveResourcesInfo().join(', ')}`);
+});
+
 test('commandRunner: an abort stops the command and waits for it; an aborted signal starts nothing', async () => {
   const dir = mkdtempSync(`${tmpdir()}/startvm-spawn-test-`);
   try {
