@@ -55,6 +55,15 @@ const defaultExec: Exec = (file, args, env) => {
   return execve(file, [file, ...args], env);
 };
 
+/**
+ * process.execve loads Node's worker module, and streams with it (~1.6 ms), to check that it runs on
+ * the main thread before it makes its system call. Loaded ahead, while the stages wait for their
+ * programs (the hand-over stage's prepare), the hand-over itself skips that.
+ */
+export function loadWhatExecveLoads(): void {
+  process.getBuiltinModule?.('node:worker_threads');
+}
+
 export async function runPipeline(options: PipelineOptions): Promise<PipelineState> {
   const { log, exec = defaultExec, persist = { save() {}, clear() {} }, signals = ['SIGTERM', 'SIGINT'] } = options;
   const state: PipelineState = options.state ?? {};
@@ -102,40 +111,50 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSta
   }
 
   // Slow work that changes nothing (a program's start-up) starts ahead, to run while the stages
-  // before its own work: at the pipeline's first wait (an ip command, say), since starting a
-  // program holds this thread for a fork and an exec (~1-2 ms) that is better spent while the other
-  // program works; at the latest, before the first stage that has a prepare applies. Let go of at
-  // the end of the run, or before the hand-over stage.
+  // before its own work: one prepare at each stage's wait (for an ip command, say), since starting a
+  // program holds this thread for a fork and an exec (~1-2 ms) better spent while another program
+  // works; at the latest, just before its stage applies. Let go of at the end of the run, or
+  // before the hand-over stage.
   let failure: { entry: ResolvedStage; cause: unknown } | undefined;
   let prepareFailure: typeof failure;
   const prepared = new Map<ResolvedStage, Prepared>();
+  const unprepared = options.stages.filter((entry) => entry.enabled && entry.stage.prepare);
   let preparing: NodeJS.Immediate | undefined;
-  const prepareAll = (): void => {
-    if (!preparing) return; // done, or let go of
-    clearImmediate(preparing);
-    preparing = undefined;
-    for (const entry of options.stages) {
-      if (!entry.enabled || !entry.stage.prepare) continue;
-      try {
-        prepared.set(entry, entry.stage.prepare(contextFor(entry)));
-      } catch (cause) {
-        prepareFailure = { entry, cause }; // reported as that stage's failure before the next stage applies
-        return;
-      }
+  const prepareOne = (entry: ResolvedStage): void => {
+    try {
+      prepared.set(entry, entry.stage.prepare!(contextFor(entry)));
+    } catch (cause) {
+      prepareFailure = { entry, cause }; // that stage's failure, reported before the next stage applies
+      unprepared.length = 0;
     }
   };
-  if (options.stages.some((entry) => entry.enabled && entry.stage.prepare)) preparing = setImmediate(prepareAll);
-  const letGoOfPrepared = async (): Promise<void> => {
+  // An immediate runs at the event loop's next turn: when the pipeline next waits for something.
+  const prepareAtNextWait = (): void => {
+    if (preparing || unprepared.length === 0) return;
+    preparing = setImmediate(() => {
+      preparing = undefined;
+      prepareOne(unprepared.shift()!);
+    });
+  };
+  /** Before a stage applies: its own prepare, and any before it that no wait gave a turn. */
+  const prepareUpTo = (entry: ResolvedStage): void => {
+    while (unprepared.includes(entry)) prepareOne(unprepared.shift()!);
+  };
+  prepareAtNextWait();
+  /** All of it, but for `keep`'s own (the hand-over stage's, which its exec ends). */
+  const letGoOfPrepared = async (keep?: ResolvedStage): Promise<void> => {
     if (preparing) clearImmediate(preparing);
     preparing = undefined;
+    unprepared.length = 0;
     for (const [entry, handle] of prepared) {
+      if (entry === keep) continue;
+      prepared.delete(entry);
       try {
         await handle.dispose();
       } catch (cause) {
         log.error(`stage "${entry.stage.name}" could not end what it started ahead: ${cause instanceof Error ? cause.message : String(cause)}`, { stage: entry.stage.name });
       }
     }
-    prepared.clear();
   };
 
   // The journal: stages whose changes may be in the namespace. Those that can be undone are saved
@@ -145,7 +164,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSta
   const journal = options.stages.filter((entry) => entry.enabled && applied.has(entry.stage.name));
   for (const entry of options.stages) {
     const name = entry.stage.name;
-    if (entry.stage.prepare && entry.enabled) prepareAll();
+    prepareUpTo(entry);
     if (prepareFailure) {
       failure = prepareFailure;
       break;
@@ -157,7 +176,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSta
     // Before the hand-over stage starts, and before the check for a signal: one that arrives while
     // this waits must still stop the run (after the hand-over, nothing could roll back).
     if (entry.stage.last) {
-      await letGoOfPrepared(); // nothing started ahead may outlive the exec
+      await letGoOfPrepared(entry); // nothing started ahead may outlive the exec
       try {
         await options.beforeHandOver?.();
       } catch (cause) {
@@ -178,6 +197,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSta
     // nothing and records nothing (capture on its way in, exec-kvm) leaves the state as it was, and
     // the store does not write it again.
     persist.save(state);
+    prepareAtNextWait(); // the next one, while this stage waits
     try {
       await entry.stage.apply({ ...contextFor(entry), prepared: prepared.get(entry) });
     } catch (cause) {

@@ -61,9 +61,10 @@ export interface Stage<Options = Record<string, unknown>> {
   /**
    * Starts slow work that changes nothing, such as a program's own start-up, so that it runs while
    * the stages before this one work. Called for every enabled stage once all preflights have
-   * passed, at the pipeline's first wait (at the latest before the first stage with a prepare
-   * applies); apply gets the result as ctx.prepared. The engine calls its dispose() at the end of
-   * the run (before any rollback) or before the hand-over stage, whether apply took it over or not.
+   * passed, in stage order, one at each of the pipeline's waits (at the latest just before the
+   * stage applies); apply gets the result as ctx.prepared. The engine calls its dispose() at the end
+   * of the run (before any rollback) or, for all but the hand-over stage's own, before the hand-over
+   * stage, whether apply took it over or not.
    */
   prepare?(ctx: StageContext<Options>): Prepared;
   /** Makes the change. Records in ctx.state whatever rollback needs to restore exactly what it found. */

@@ -15,7 +15,8 @@ export const isTraining = (): boolean => codeCacheStatus()?.state === 'training'
  * In the parent: trains the code cache in a child process (its notes go to stderr). Returns why it
  * could not, or undefined. The child runs without Node flags, neither the parent's command-line
  * ones (--inspect would clash) nor NODE_OPTIONS: V8 refuses a code cache made under other flags
- * than the start's, and the image's entrypoint runs plain `node`.
+ * than the start's; the image's entrypoint gives Node one V8 flag, which bin/startvm sets back to
+ * its default before the cache is checked.
  */
 export function trainCodeCache(files: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
   if (!codeCacheStatus()) return 'startvm was not started through bin/startvm, whose loader writes the code cache';

@@ -217,29 +217,31 @@ function preparing(events: string[], name: string, behaviour: { fail?: boolean; 
   };
 }
 
-test('prepare runs for every enabled stage after all preflights, at the latest before the first stage with one applies; apply gets what it returned', async () => {
+test('prepare runs for every enabled stage after all preflights, at the latest just before the stage applies; apply gets what it returned', async () => {
   const { events, stage } = recorder();
   await runPipeline({ ...base, log: memoryLogger(), stages: [stage('a'), preparing(events, 'b'), { ...preparing(events, 'off'), enabled: false }, preparing(events, 'c')] });
-  assert.equal(events, ['preflight b', 'preflight c', 'apply a', 'prepare b', 'prepare c', "apply b with b's", "apply c with c's", 'dispose b', 'dispose c']);
+  assert.equal(events, ['preflight b', 'preflight c', 'apply a', 'prepare b', "apply b with b's", 'prepare c', "apply c with c's", 'dispose b', 'dispose c']);
 });
 
-test('prepare runs at the first wait of the pipeline: while an earlier stage waits for a command, say', async () => {
-  const events: string[] = [];
-  const waiting: ResolvedStage = {
-    enabled: true,
-    options: {},
-    stage: {
-      name: 'a',
-      description: 'a',
-      async apply() {
-        events.push('apply a');
-        await new Promise((resolve) => setTimeout(resolve, 5)); // an ip batch, say
-        events.push('a has its answer');
-      },
+/** A stage that waits for an answer (an ip batch, say), as a stage waits for a program. */
+const waitingStage = (events: string[], name: string): ResolvedStage => ({
+  enabled: true,
+  options: {},
+  stage: {
+    name,
+    description: name,
+    async apply() {
+      events.push(`apply ${name}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      events.push(`${name} has its answer`);
     },
-  };
-  await runPipeline({ ...base, log: memoryLogger(), stages: [waiting, preparing(events, 'b')] });
-  assert.equal(events, ['preflight b', 'apply a', 'prepare b', 'a has its answer', "apply b with b's", 'dispose b']);
+  },
+});
+
+test('prepares run one at each wait of the pipeline, in stage order: while earlier stages wait for their commands', async () => {
+  const events: string[] = [];
+  await runPipeline({ ...base, log: memoryLogger(), stages: [waitingStage(events, 'a'), waitingStage(events, 'b'), preparing(events, 'c'), preparing(events, 'd')] });
+  assert.equal(events, ['preflight c', 'preflight d', 'apply a', 'prepare c', 'a has its answer', 'apply b', 'prepare d', 'b has its answer', "apply c with c's", "apply d with d's", 'dispose c', 'dispose d']);
 });
 
 test('a failed preflight: nothing is prepared', async () => {
@@ -252,7 +254,11 @@ test('a failing stage: what was started ahead is let go of before the rollback, 
   const events: string[] = [];
   const error = await runPipeline({ ...base, log: memoryLogger(), stages: [preparing(events, 'a'), preparing(events, 'b', { fail: true }), preparing(events, 'c')] }).catch((e: unknown) => e);
   assert.is((error as Error).message, 'stage "b" failed: b broke');
-  assert.equal(events.slice(3), ['prepare a', 'prepare b', 'prepare c', "apply a with a's", "apply b with b's", 'dispose a', 'dispose b', 'dispose c', 'rollback b', 'rollback a']);
+  assert.equal(events.slice(3), ['prepare a', "apply a with a's", 'prepare b', "apply b with b's", 'dispose a', 'dispose b', 'rollback b', 'rollback a']);
+  // With a wait before them, all three are prepared (one per wait), and all three let go of.
+  events.length = 0;
+  await runPipeline({ ...base, log: memoryLogger(), stages: [waitingStage(events, 'w1'), waitingStage(events, 'w2'), waitingStage(events, 'w3'), preparing(events, 'a'), preparing(events, 'b', { fail: true }), preparing(events, 'c')] }).catch(() => {});
+  assert.equal(events.filter((e) => e.startsWith('dispose')), ['dispose a', 'dispose b', 'dispose c']);
 });
 
 test('a prepare that throws fails the run before any apply, and what the others started is let go of', async () => {
@@ -260,14 +266,16 @@ test('a prepare that throws fails the run before any apply, and what the others 
   const error = await runPipeline({ ...base, log: memoryLogger(), stages: [preparing(events, 'a'), preparing(events, 'b', { prepareFails: true }), preparing(events, 'c')] }).catch((e: unknown) => e);
   assert.instance(error, StageError);
   assert.is((error as Error).message, 'stage "b" failed: b could not start ahead');
-  assert.equal(events.slice(3), ['prepare a', 'prepare b', 'dispose a']);
+  assert.equal(events.slice(3), ['prepare a', "apply a with a's", 'prepare b', 'dispose a', 'rollback a']);
 });
 
-test('before the hand-over stage, everything started ahead is let go of (nothing may outlive the exec)', async () => {
+test('before the hand-over stage, everything else started ahead is let go of (nothing may outlive the exec)', async () => {
   const events: string[] = [];
   const { handOver, exec } = handOverWith(events);
-  await runPipeline({ ...base, log: memoryLogger(), stages: [preparing(events, 'a'), handOver], exec, beforeHandOver: async () => void events.push('released') }).catch(() => {});
-  assert.equal(events.slice(0, 6), ['preflight a', 'prepare a', "apply a with a's", 'dispose a', 'released', 'apply exec']);
+  const preparingHandOver: ResolvedStage = { ...handOver, stage: { ...handOver.stage, prepare: () => ({ dispose: async () => void events.push('dispose exec') }) } };
+  await runPipeline({ ...base, log: memoryLogger(), stages: [preparing(events, 'a'), preparingHandOver], exec, beforeHandOver: async () => void events.push('released') }).catch(() => {});
+  // The hand-over stage's own goes with the exec; here the exec fails, and the end of the run lets go of it.
+  assert.equal(events, ['preflight a', 'prepare a', "apply a with a's", 'dispose a', 'released', 'apply exec', 'exec', 'dispose exec', 'rollback a']);
 });
 
 test('a dispose that throws is logged; the others are still let go of', async () => {
