@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import Mustache from 'mustache';
 import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import Ajv from 'ajv';
 import standaloneCode from 'ajv/dist/standalone/index.js';
 import { ajvOptions } from '../src/profile/ajv-options.ts';
@@ -36,7 +36,7 @@ function parseDnsmasqTemplate(): void {
 async function bundleCli(): Promise<void> {
   rmSync(`${root}${BUNDLE_DIR}`, { recursive: true, force: true });
   const esbuild = require('esbuild') as typeof import('esbuild');
-  await esbuild.build({
+  const { metafile } = await esbuild.build({
     entryPoints: { startvm: `${root}${BUNDLE_SOURCE}` },
     outdir: `${root}${BUNDLE_DIR}`,
     outExtension: { '.js': '.cjs' },
@@ -66,7 +66,12 @@ async function bundleCli(): Promise<void> {
     // "use strict" first in the function: the banner would otherwise push esbuild's directive out of first place.
     banner: { js: "(function (exports, require, module, __filename, __dirname) {\n'use strict';\nconst __startvmModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
     footer: { js: "})(...(globalThis[Symbol.for('startvm.loader')]?.cjs ?? [exports, require, module, __filename, __dirname]));" },
+    metafile: true,
   });
+  // bin/startvm hands the bundle its own require(), which resolves from bin/: the same module only
+  // for Node's built-in modules, so nothing else may be left outside the bundle.
+  const outside = Object.values(metafile.outputs).flatMap((output) => output.imports.filter((i) => i.external && !isBuiltin(i.path)).map((i) => i.path));
+  if (outside.length) throw new Error(`the bundle requires modules it does not contain: ${[...new Set(outside)].join(', ')}`);
   // The bundle's identity for bin/startvm: a code cache made from another bundle must not be used,
   // and V8 compares only the source's length. Hashed here once, not on every start.
   const bundle = `${root}${BUNDLE_ENTRY}`;

@@ -1,7 +1,6 @@
 // Runs the stages in order with a rollback journal. When a stage fails, or SIGTERM/SIGINT arrives
 // before the hand-over, the stages that ran are rolled back in reverse order (the failing one
 // first, since it may have done part of its work), then the error names the stage and the cause.
-import nodeModule from 'node:module';
 import type { Profile } from '../profile/types.ts';
 import type { CommandRunner } from './command.ts';
 import type { Logger } from './logger.ts';
@@ -48,8 +47,6 @@ export interface PipelineOptions {
 }
 
 const defaultExec: Exec = (file, args, env) => {
-  // execve skips the exit handlers that would write Node's compile cache (see bin/startvm): write it now.
-  (nodeModule as { flushCompileCache?: () => void }).flushCompileCache?.();
   const execve = (process as unknown as { execve?: (file: string, args: readonly string[], env: NodeJS.ProcessEnv) => never }).execve;
   if (typeof execve !== 'function') throw new Error(`this Node.js (${process.version}) has no process.execve: startvm needs Node.js 22.15 or later`);
   return execve(file, [file, ...args], env);

@@ -1,0 +1,38 @@
+// The hand-over itself, in a container namespace: what must still happen when process.execve replaces
+// startvm, whose 'exit' handlers never run.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cleanupAll, createContainer, createHost, ensureTools } from './harness.ts';
+import { runStartvm } from './support.ts';
+
+test.before(async () => {
+  await ensureTools();
+});
+test.after.each(() => cleanupAll());
+
+/** Every file below dir with its size. */
+const filesIn = (dir: string): { path: string; size: number }[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesIn(`${dir}/${e.name}`) : [{ path: `${dir}/${e.name}`, size: statSync(`${dir}/${e.name}`).size }]));
+
+test("without a code cache, a start that hands over still writes Node's compile cache for the next start", async () => {
+  const host = await createHost();
+  const ctr = await createContainer(host, { address: '172.17.0.2' });
+  const dir = mkdtempSync('/tmp/startvm-handover-test-');
+  try {
+    writeFileSync(`${dir}/vmlinuz`, 'not a kernel: /bin/true stands in for QEMU');
+    // Only the hand-over stage: nothing in the namespace changes, and /bin/true exits at once.
+    const profile = `version: 1\nvm: { qemu: /bin/true, kernel: ${dir}/vmlinuz, accel: tcg, display: none }\nstages: [exec-kvm]\n`;
+    const run = await runStartvm(ctr, profile, { STARTVM_CODE_CACHE: `${dir}/no-code-cache`, NODE_COMPILE_CACHE: `${dir}/compile-cache` });
+    assert.is(run.exitCode, 0, run.stderr);
+    assert.match(run.stderr, /handing over to \/bin\/true/);
+    // bin/startvm (a few KB) and the bundle (tens of KB): process.execve runs Node's at-exit work
+    // (the compile cache's write among it) before its system call; startvm does not flush it itself.
+    const entries = filesIn(`${dir}/compile-cache`);
+    assert.ok(entries.some((e) => e.size > 20_000), `the bundle's compile cache: ${JSON.stringify(entries)}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
