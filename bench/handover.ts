@@ -4,7 +4,7 @@
 // stand-in directly through the same spawn path (ip netns exec, unshare --uts, sh): the part of
 // every number that is neither startvm's nor the script's.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ipNs } from '../test/netns/harness.ts';
 import { cleanupAll, commOf, freshContainer, launch, namespacePids, type Container, type Launch } from './container.ts';
@@ -71,10 +71,14 @@ stages: [capture, bridge, readdress, dhcp, exec-kvm]
 
 let runCounter = 0;
 
-/** Starts one variant in the container; resolves at the hand-over. */
-export function start(variant: Variant, ctr: Container, ws: Workspace, extraEnv: Record<string, string> = {}): Promise<Launch> {
+/** Starts one variant in the container; resolves at the hand-over, with the run directory it was given. */
+export async function start(variant: Variant, ctr: Container, ws: Workspace, extraEnv: Record<string, string> = {}): Promise<Launch & { runDir: string }> {
   const runDir = `${ws.dir}/run-${variant}-${runCounter++}`;
   mkdirSync(runDir, { recursive: true });
+  return { ...(await launchVariant(variant, ctr, ws, runDir, extraEnv)), runDir };
+}
+
+function launchVariant(variant: Variant, ctr: Container, ws: Workspace, runDir: string, extraEnv: Record<string, string>): Promise<Launch> {
   switch (variant) {
     case 'startvm':
     case 'startvm-untrained': {
@@ -86,6 +90,19 @@ export function start(variant: Variant, ctr: Container, ws: Workspace, extraEnv:
     case 'floor':
       return launch(ctr, ws.standin.path, [], extraEnv, ws.standin.clock);
   }
+}
+
+/**
+ * The dnsmasq config a network variant wrote, as dnsmasq reads it: no comments or blank lines, the
+ * run directory written as $RUN_DIR. The benchmark asks for the same config on both sides.
+ */
+export function dnsmasqConfigOf(runDir: string): string {
+  const text = readFileSync(`${runDir}/dnsmasq/dnsmasq.conf`, 'utf8');
+  return text
+    .split('\n')
+    .filter((line) => line.trim() && !line.startsWith('#'))
+    .map((line) => line.replaceAll(runDir, '$RUN_DIR'))
+    .join('\n');
 }
 
 /**
@@ -127,6 +144,7 @@ export async function measureHandover(ws: Workspace, runs: number, warmups: numb
   const launches: Record<'startvm' | 'startvm-untrained', { run: Launch; stderr: string }[]> = { startvm: [], 'startvm-untrained': [] };
   warmLikeAnImage(ws);
   const problems: string[] = [];
+  const configs: Partial<Record<'startvm' | 'shell', string>> = {};
   for (let i = -warmups; i < runs; i++) {
     // Rotate the order so no variant always runs first (or right after another's cleanup).
     const offset = ((i % VARIANTS.length) + VARIANTS.length) % VARIANTS.length;
@@ -139,6 +157,7 @@ export async function measureHandover(ws: Workspace, runs: number, warmups: numb
         const { exitCode, stderr } = await run.ended;
         const found = await checkHandedOver(variant, ctr, { ...run, stderr });
         if (exitCode !== 0) found.push(`exit code ${exitCode} (the stand-in exits 0)`);
+        if ((variant === 'startvm' || variant === 'shell') && i === -warmups) configs[variant] = dnsmasqConfigOf(run.runDir);
         problems.push(...found.map((p) => `${variant} run ${i}: ${p}`));
         if (i >= 0) {
           samples[variant].push(run.ms);
@@ -150,6 +169,9 @@ export async function measureHandover(ws: Workspace, runs: number, warmups: numb
       }
     }
     progress(`${i < 0 ? 'warm-up' : `run ${i + 1}/${runs}`}: ${line.join(', ')}`);
+    if (i === -warmups && configs.startvm !== configs.shell) {
+      problems.push(`the shell baseline's dnsmasq config differs from startvm's (bench/baseline.sh must write the same):\n--- startvm\n${configs.startvm}\n--- shell\n${configs.shell}`);
+    }
   }
   const summary = Object.fromEntries(VARIANTS.map((v) => [v, summarize(samples[v])])) as Record<Variant, Summary>;
   const m = (v: Variant) => median(samples[v]);
