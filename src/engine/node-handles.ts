@@ -3,7 +3,8 @@
 // startvm sits on every VM start. node:child_process loads streams, net and dgram before its first
 // spawn, and node:tty loads net: ~5 ms of a start that spawns two programs (ip and dnsmasq). The
 // handles those modules are built on are still handed out by process.binding (process_wrap,
-// pipe_wrap, stream_wrap, tty_wrap; not among the bindings it warns about). Their shape is checked
+// pipe_wrap, stream_wrap, tty_wrap, and constants for the signal numbers; not among the bindings it
+// warns about). Their shape is checked
 // before use; a Node.js that lacks them or has changed them gets the public modules instead, and so
 // does one asked to warn about pending deprecations (process.binding is one).
 // Process#spawn aborts the process on options of the wrong type: ./spawn.ts checks what it passes.
@@ -31,6 +32,8 @@ export interface Handles {
   streamBaseState: Int32Array;
   kReadBytesOrError: number;
   kArrayBufferOffset: number;
+  /** Signal numbers by name, as node:os's constants.signals (which would load node:os). */
+  signals: Record<string, number>;
 }
 
 const binding = (name: string): Record<string, unknown> => (process as unknown as { binding(name: string): Record<string, unknown> }).binding(name);
@@ -51,6 +54,7 @@ export function loadHandles(): Handles | null {
     const { Process } = binding('process_wrap');
     const { Pipe, constants: pipeConstants } = binding('pipe_wrap') as { Pipe: unknown; constants?: { SOCKET?: unknown } };
     const { WriteWrap, ShutdownWrap, streamBaseState, kReadBytesOrError, kArrayBufferOffset } = binding('stream_wrap');
+    const signals = (binding('constants') as { os?: { signals?: Record<string, number> } }).os?.signals;
     const usable =
       hasMethods(Process, ['spawn', 'kill', 'close']) &&
       hasMethods(Pipe, ['readStart', 'writeUtf8String', 'shutdown', 'close']) &&
@@ -60,8 +64,10 @@ export function loadHandles(): Handles | null {
       streamBaseState instanceof Int32Array &&
       typeof pipeConstants?.SOCKET === 'number' &&
       typeof kReadBytesOrError === 'number' &&
-      typeof kArrayBufferOffset === 'number';
-    handles = usable ? ({ Process, Pipe, pipeSocket: pipeConstants!.SOCKET, WriteWrap, ShutdownWrap, streamBaseState, kReadBytesOrError, kArrayBufferOffset } as Handles) : null;
+      typeof kArrayBufferOffset === 'number' &&
+      typeof signals?.SIGTERM === 'number' &&
+      typeof signals.SIGKILL === 'number';
+    handles = usable ? ({ Process, Pipe, pipeSocket: pipeConstants!.SOCKET, WriteWrap, ShutdownWrap, streamBaseState, kReadBytesOrError, kArrayBufferOffset, signals } as Handles) : null;
   } catch {
     handles = null;
   }

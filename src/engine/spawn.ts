@@ -1,7 +1,6 @@
 // Child processes for the start path, on Node's process and pipe handles directly (see
 // ./node-handles.ts), or through node:child_process where this Node.js lacks them: the same
 // behaviour either way, and the tests run both.
-import { constants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
 import { loadHandles, type Handles, type StreamHandle } from './node-handles.ts';
 
@@ -186,7 +185,7 @@ export const spawnWithHandles: Spawn = (file, args, options = {}) => {
       if (stdin!.shutdown(request) !== 0) closeStdin();
     },
     kill(signal = 'SIGTERM') {
-      if (running) child.kill(constants.signals[signal]);
+      if (running) child.kill(h.signals[signal]!);
     },
     onStdout: (listener) => void events.stdout.push(listener),
     onStderr: (listener) => void events.stderr.push(listener),
