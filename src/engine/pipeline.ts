@@ -5,7 +5,8 @@ import type { Profile } from '../profile/types.ts';
 import type { CommandRunner } from './command.ts';
 import type { Logger } from './logger.ts';
 import type { ResolvedStage } from './resolve.ts';
-import type { Prepared, StageContext } from './stage.ts';
+import type { StageContext } from './stage.ts';
+import { PreparedWork } from './prepare.ts';
 import type { PipelineState } from './state.ts';
 import { InterruptedError, StageError } from './errors.ts';
 
@@ -107,52 +108,10 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSta
     }
   }
 
-  // Slow work that changes nothing (a program's start-up) starts ahead, to run while the stages
-  // before its own work: one prepare at each stage's wait (for an ip command, say), since starting a
-  // program holds this thread for a fork and an exec (~1-2 ms) better spent while another program
-  // works; at the latest, just before its stage applies. Let go of at the end of the run, or
-  // before the hand-over stage.
+  // Slow work that changes nothing (a program's start-up) starts ahead: see prepare.ts.
   let failure: { entry: ResolvedStage; cause: unknown } | undefined;
-  let prepareFailure: typeof failure;
-  const prepared = new Map<ResolvedStage, Prepared>();
-  const unprepared = options.stages.filter((entry) => entry.enabled && entry.stage.prepare);
-  let preparing: NodeJS.Immediate | undefined;
-  const prepareOne = (entry: ResolvedStage): void => {
-    try {
-      prepared.set(entry, entry.stage.prepare!(contextFor(entry)));
-    } catch (cause) {
-      prepareFailure = { entry, cause }; // that stage's failure, reported before the next stage applies
-      unprepared.length = 0;
-    }
-  };
-  // An immediate runs at the event loop's next turn: when the pipeline next waits for something.
-  const prepareAtNextWait = (): void => {
-    if (preparing || unprepared.length === 0) return;
-    preparing = setImmediate(() => {
-      preparing = undefined;
-      prepareOne(unprepared.shift()!);
-    });
-  };
-  /** Before a stage applies: its own prepare, and any before it that no wait gave a turn. */
-  const prepareUpTo = (entry: ResolvedStage): void => {
-    while (unprepared.includes(entry)) prepareOne(unprepared.shift()!);
-  };
-  prepareAtNextWait();
-  /** All of it, but for `keep`'s own (the hand-over stage's, which its exec ends). */
-  const letGoOfPrepared = async (keep?: ResolvedStage): Promise<void> => {
-    if (preparing) clearImmediate(preparing);
-    preparing = undefined;
-    unprepared.length = 0;
-    for (const [entry, handle] of prepared) {
-      if (entry === keep) continue;
-      prepared.delete(entry);
-      try {
-        await handle.dispose();
-      } catch (cause) {
-        log.error(`stage "${entry.stage.name}" could not end what it started ahead: ${cause instanceof Error ? cause.message : String(cause)}`, { stage: entry.stage.name });
-      }
-    }
-  };
+  const ahead = new PreparedWork(options.stages, (entry) => contextFor(entry), log);
+  ahead.atNextWait();
 
   // The journal: stages whose changes may be in the namespace. Those that can be undone are saved
   // with the state (state.applied), so that a start after an interrupted one (re-entry) undoes the
@@ -161,9 +120,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSta
   const journal = options.stages.filter((entry) => entry.enabled && applied.has(entry.stage.name));
   for (const entry of options.stages) {
     const name = entry.stage.name;
-    prepareUpTo(entry);
-    if (prepareFailure) {
-      failure = prepareFailure;
+    ahead.upTo(entry);
+    if (ahead.failure) {
+      failure = ahead.failure;
       break;
     }
     if (!entry.enabled) {
@@ -173,7 +132,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSta
     // Before the hand-over stage starts, and before the check for a signal: one that arrives while
     // this waits must still stop the run (after the hand-over, nothing could roll back).
     if (entry.stage.last) {
-      await letGoOfPrepared(entry); // nothing started ahead may outlive the exec
+      await ahead.letGo(entry); // nothing started ahead may outlive the exec
       try {
         await options.beforeHandOver?.();
       } catch (cause) {
@@ -194,9 +153,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSta
     // nothing and records nothing (capture on its way in, exec-kvm) leaves the state as it was, and
     // the store does not write it again.
     persist.save(state);
-    prepareAtNextWait(); // the next one, while this stage waits
+    ahead.atNextWait(); // the next one, while this stage waits
     try {
-      await entry.stage.apply({ ...contextFor(entry), prepared: prepared.get(entry) });
+      await entry.stage.apply({ ...contextFor(entry), prepared: ahead.of(entry) });
     } catch (cause) {
       failure = { entry, cause };
       break;
@@ -205,7 +164,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSta
     options.afterStage?.(name);
   }
 
-  await letGoOfPrepared(); // before any rollback: nothing started ahead races it
+  await ahead.letGo(); // before any rollback: nothing started ahead races it
   if (!failure && !received) {
     persist.save(state);
     removeHandlers();
