@@ -45,6 +45,11 @@ export interface PipelineOptions {
   beforeStage?: (name: string) => void;
   /** Called after each stage that applied without error (name), e.g. to let go of what only earlier stages use. */
   afterStage?: (name: string) => void;
+  /**
+   * Called while the stage before the hand-over stage waits (at its first wait), to ready the exec.
+   * Default: with the default exec, load what process.execve loads.
+   */
+  readyExec?: () => void;
 }
 
 const defaultExec: Exec = (file, args, env) => {
@@ -55,15 +60,16 @@ const defaultExec: Exec = (file, args, env) => {
 
 /**
  * process.execve loads Node's worker module, and streams with it (~1.6 ms), to check that it runs on
- * the main thread before it makes its system call. Loaded ahead, while the stages wait for their
- * programs (the hand-over stage's prepare), the hand-over itself skips that.
+ * the main thread, before it makes its system call. Loaded while the stage before the hand-over
+ * waits for its program (dnsmasq, say), the hand-over itself skips that.
  */
-export function loadWhatExecveLoads(): void {
-  process.getBuiltinModule?.('node:worker_threads');
-}
+const loadWhatExecveLoads = (): void => void process.getBuiltinModule('node:worker_threads');
 
 export async function runPipeline(options: PipelineOptions): Promise<PipelineState> {
   const { log, exec = defaultExec, persist = { save() {}, clear() {} }, signals = ['SIGTERM', 'SIGINT'] } = options;
+  const readyExec = options.readyExec ?? (exec === defaultExec ? loadWhatExecveLoads : undefined);
+  const enabled = options.stages.filter((entry) => entry.enabled);
+  const lastBeforeHandOver = enabled.at(-1)?.stage.last ? enabled.at(-2) : undefined;
   const state: PipelineState = options.state ?? {};
   const controller = new AbortController();
   let received: NodeJS.Signals | undefined;
@@ -154,6 +160,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSta
     // the store does not write it again.
     persist.save(state);
     ahead.atNextWait(); // the next one, while this stage waits
+    if (entry === lastBeforeHandOver && readyExec) setImmediate(readyExec);
     try {
       await entry.stage.apply({ ...contextFor(entry), prepared: ahead.of(entry) });
     } catch (cause) {

@@ -1,7 +1,6 @@
 // exec-kvm: checks everything that could still fail, then QEMU replaces startvm (same PID: PID 1 in
 // a container). dnsmasq keeps serving; nothing of Node remains.
 import { defineStage } from '../engine/stage.ts';
-import { loadWhatExecveLoads } from '../engine/pipeline.ts';
 import type { ExecKvmOptions } from '../profile/types.ts';
 import { buildQemuCommand, checkHost, shellQuote } from '../qemu/command.ts';
 import { hostProbes } from '../qemu/probes.ts';
@@ -17,10 +16,6 @@ export default defineStage<ExecKvmOptions>({
     if (bridge?.options.vmPorts) throw new Error('bridge.options.vmPorts gives the VM existing links instead of taps, and QEMU can only attach to taps: drop vmPorts or the exec-kvm stage');
     const withNics = bridge !== undefined;
     checkHost(ctx.profile, hostProbes, withNics);
-  },
-  prepare() {
-    loadWhatExecveLoads();
-    return { dispose: async () => {} };
   },
   async apply(ctx) {
     const command = buildQemuCommand({ profile: ctx.profile, nics: ctx.state.nics ?? [], captured: ctx.state.captured, runDir: ctx.runDir, qmp: ctx.options.qmp, probes: hostProbes });

@@ -278,6 +278,17 @@ test('before the hand-over stage, everything else started ahead is let go of (no
   assert.equal(events, ['preflight a', 'prepare a', "apply a with a's", 'dispose a', 'released', 'apply exec', 'exec', 'dispose exec', 'rollback a']);
 });
 
+test('the exec is readied while the stage before the hand-over stage waits, once', async () => {
+  const events: string[] = [];
+  const { handOver, exec } = handOverWith(events);
+  await runPipeline({ ...base, log: memoryLogger(), stages: [waitingStage(events, 'a'), waitingStage(events, 'b'), { ...waitingStage(events, 'off'), enabled: false }, handOver], exec, readyExec: () => void events.push('exec readied') }).catch(() => {});
+  assert.equal(events, ['apply a', 'a has its answer', 'apply b', 'exec readied', 'b has its answer', 'apply exec', 'exec']);
+  // Without a hand-over stage there is nothing to ready.
+  events.length = 0;
+  await runPipeline({ ...base, log: memoryLogger(), stages: [waitingStage(events, 'a')], readyExec: () => void events.push('exec readied') });
+  assert.equal(events, ['apply a', 'a has its answer']);
+});
+
 test('a dispose that throws is logged; the others are still let go of', async () => {
   const events: string[] = [];
   const log = memoryLogger();
