@@ -1,11 +1,12 @@
 // Processes started as daemons (dnsmasq): found by pid file, checked by name before a signal is
 // sent, so a recycled PID never gets killed by mistake.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 // Not node:timers/promises: one module less to load on every start, for one line.
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function readPidFile(path: string): number | undefined {
+  if (!existsSync(path)) return undefined; // asked first: an error thrown costs more
   try {
     const pid = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
     return Number.isInteger(pid) && pid > 1 ? pid : undefined;

@@ -1,7 +1,7 @@
 // One startvm per run directory. A second `startvm run` in a running VM container (docker exec)
 // would restart the live dnsmasq, wipe its leases and start a second QEMU on the same tap. The
 // lock holds startvm's PID, which QEMU keeps after the exec, so it stays held while the VM runs.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { removeFile } from './remove-file.ts';
 import { UserError } from './errors.ts';
 import { isRunning } from './process.ts';
@@ -10,7 +10,8 @@ export function acquireRunLock(runDir: string, pid = process.pid): { release(): 
   const path = `${runDir}/startvm.pid`;
   let holder: number | undefined;
   try {
-    holder = Number.parseInt(readFileSync(path, 'utf8'), 10);
+    // Asked first: on a first start there is none, and an error thrown costs more.
+    if (existsSync(path)) holder = Number.parseInt(readFileSync(path, 'utf8'), 10);
   } catch {
     holder = undefined;
   }

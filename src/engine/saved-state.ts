@@ -48,6 +48,7 @@ export function savedStateStore(runDir: string, log: Logger, identity: () => str
     load() {
       // state.json.tmp alone: a save was stopped between its two last steps (see save), so it is whole.
       const file = existsSync(path) || !existsSync(temporary) ? path : temporary;
+      if (file === path && !existsSync(path)) return {}; // the first start (asked first: an error thrown costs more)
       let saved: SavedFile;
       try {
         saved = JSON.parse(readFileSync(file, 'utf8')) as SavedFile;

@@ -27,10 +27,12 @@ export function openReadWrite(path: string): DeviceCheck {
 
 function isExecutableFile(path: string): boolean {
   try {
+    // Most PATH entries do not have it: "no such file" without an error thrown, which costs more.
+    if (!statSync(path, { throwIfNoEntry: false })?.isFile()) return false;
     accessSync(path, constants.X_OK);
-    return statSync(path).isFile();
+    return true;
   } catch {
-    return false;
+    return false; // not searchable, not executable, a file where a directory should be, ...
   }
 }
 
