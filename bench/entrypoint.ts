@@ -5,7 +5,17 @@ import { fileURLToPath } from 'node:url';
 
 const DOCKERFILE = fileURLToPath(new URL('../Dockerfile', import.meta.url));
 
-/** The options between "node" and the script in an exec-form ENTRYPOINT; throws on any other shape. */
+/**
+ * An exec-form ENTRYPOINT's parts: ["node", ...options, script, ...] with options in the --name=value
+ * form (a word that does not start with "-" is the script), or [script, ...].
+ */
+export function entrypointParts(exec: readonly string[]): { node: boolean; nodeOptions: string[]; script: string | undefined } {
+  if (!/(^|\/)node$/.test(exec[0] ?? '')) return { node: false, nodeOptions: [], script: exec[0] };
+  const at = exec.findIndex((word, i) => i > 0 && !word.startsWith('-'));
+  return at < 0 ? { node: true, nodeOptions: exec.slice(1), script: undefined } : { node: true, nodeOptions: exec.slice(1, at), script: exec[at] };
+}
+
+/** The Node options of the Dockerfile's exec-form ENTRYPOINT (the last one); throws on any other shape. */
 export function entrypointNodeOptions(dockerfile: string): string[] {
   const line = dockerfile.split('\n').findLast((l) => /^ENTRYPOINT\s/i.test(l));
   if (!line) throw new Error('the Dockerfile has no ENTRYPOINT');
@@ -15,10 +25,11 @@ export function entrypointNodeOptions(dockerfile: string): string[] {
   } catch {
     exec = undefined;
   }
-  if (!Array.isArray(exec) || exec[0] !== 'node' || !String(exec.at(-1)).endsWith('/bin/startvm')) {
+  const parts = Array.isArray(exec) && exec.every((word) => typeof word === 'string') ? entrypointParts(exec) : undefined;
+  if (!parts?.node || !parts.script?.endsWith('/bin/startvm')) {
     throw new Error(`the Dockerfile's ENTRYPOINT is not ["node", ...options, ".../bin/startvm"]: ${line}`);
   }
-  return exec.slice(1, -1) as string[];
+  return parts.nodeOptions;
 }
 
 /** The image's Node options for startvm, from the repository's Dockerfile. */

@@ -6,8 +6,7 @@
 // the gain. lint is the command for files from anyone (a CI job on a pull request): it starts Node
 // again without the flag, with a random seed.
 import { fixedHashSeedOptions } from '../boot.ts';
-
-type Execve = (file: string, args: readonly string[], env: NodeJS.ProcessEnv) => never;
+import { processExecve } from '../engine/pipeline.ts';
 
 /** The Node command line that starts this process again without the options that fixed the seed; undefined when none did. */
 export function commandLineWithRandomSeed(fixedBy: readonly string[], execPath: string, execArgv: readonly string[], argv: readonly string[]): string[] | undefined {
@@ -18,6 +17,6 @@ export function commandLineWithRandomSeed(fixedBy: readonly string[], execPath: 
 /** Replaces this process (same PID, nothing written yet) with one that has a random seed; returns when the seed is random already. */
 export function restartWithRandomHashSeed(): void {
   const args = commandLineWithRandomSeed(fixedHashSeedOptions(), process.execPath, process.execArgv, process.argv);
-  const execve = (process as unknown as { execve?: Execve }).execve;
-  if (args && typeof execve === 'function') execve(process.execPath, args, process.env);
+  const execve = processExecve();
+  if (args && execve) execve(process.execPath, args, process.env);
 }

@@ -17,6 +17,12 @@ export interface StatePersistence {
 
 export type Exec = (file: string, args: readonly string[], env: NodeJS.ProcessEnv) => never;
 
+/** process.execve (Node.js 22.15 and later; the types startvm builds with may not know it), or undefined. */
+export const processExecve = (): Exec | undefined => {
+  const execve = (process as unknown as { execve?: Exec }).execve;
+  return typeof execve === 'function' ? execve : undefined;
+};
+
 export interface PipelineOptions {
   stages: readonly ResolvedStage[];
   profile: Profile;
@@ -53,8 +59,8 @@ export interface PipelineOptions {
 }
 
 const defaultExec: Exec = (file, args, env) => {
-  const execve = (process as unknown as { execve?: (file: string, args: readonly string[], env: NodeJS.ProcessEnv) => never }).execve;
-  if (typeof execve !== 'function') throw new Error(`this Node.js (${process.version}) has no process.execve: startvm needs Node.js 22.15 or later`);
+  const execve = processExecve();
+  if (!execve) throw new Error(`this Node.js (${process.version}) has no process.execve: startvm needs Node.js 22.15 or later`);
   return execve(file, [file, ...args], env);
 };
 
@@ -124,54 +130,59 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSta
   // earlier start's changes too.
   const applied = new Set(state.applied ?? []);
   const journal = options.stages.filter((entry) => entry.enabled && applied.has(entry.stage.name));
-  for (const entry of options.stages) {
-    const name = entry.stage.name;
-    ahead.upTo(entry);
-    if (ahead.failure) {
-      failure = ahead.failure;
-      break;
-    }
-    if (!entry.enabled) {
-      log.stage(name, 'skipped', { detail: 'switched off' });
-      continue;
-    }
-    // Before the hand-over stage starts, and before the check for a signal: one that arrives while
-    // this waits must still stop the run (after the hand-over, nothing could roll back).
-    if (entry.stage.last) {
-      await ahead.letGo(entry); // nothing started ahead may outlive the exec
+  try {
+    for (const entry of options.stages) {
+      const name = entry.stage.name;
+      ahead.upTo(entry);
+      if (ahead.failure) {
+        failure = ahead.failure;
+        break;
+      }
+      if (!entry.enabled) {
+        log.stage(name, 'skipped', { detail: 'switched off' });
+        continue;
+      }
+      // Before the hand-over stage starts, and before the check for a signal: one that arrives while
+      // this waits must still stop the run (after the hand-over, nothing could roll back).
+      if (entry.stage.last) {
+        await ahead.letGo(entry); // nothing started ahead may outlive the exec
+        try {
+          await options.beforeHandOver?.();
+        } catch (cause) {
+          failure = { entry, cause };
+          break;
+        }
+      }
+      if (received) break;
+      log.stage(name, 'start');
+      // process.hrtime: the global `performance` loads perf_hooks and ten modules with it on first use.
+      const started = process.hrtime.bigint();
+      if (!journal.includes(entry)) journal.push(entry);
+      const undoable = journal.filter((e) => e.stage.rollback).map((e) => e.stage.name);
+      if (undoable.length) state.applied = undoable;
+      // Whatever fails from here (a save on a full disk, say) is this stage's failure, rolled back.
       try {
-        await options.beforeHandOver?.();
+        options.beforeStage?.(name);
+        // Before the stage, so a kill in the middle of its change still leaves a record; the write also
+        // carries what the stages before recorded (capture's findings, say). A stage that changes
+        // nothing and records nothing (capture on its way in, exec-kvm) leaves the state as it was, and
+        // the store does not write it again.
+        persist.save(state);
+        ahead.atNextWait(); // the next one, while this stage waits
+        if (entry === lastBeforeHandOver && readyExec) setImmediate(readyExec);
+        await entry.stage.apply({ ...contextFor(entry), prepared: ahead.of(entry) });
+        log.stage(name, 'done', { ms: Math.round(Number(process.hrtime.bigint() - started) / 1e6) });
+        options.afterStage?.(name);
       } catch (cause) {
         failure = { entry, cause };
         break;
       }
     }
-    if (received) break;
-    log.stage(name, 'start');
-    options.beforeStage?.(name);
-    // process.hrtime: the global `performance` loads perf_hooks and ten modules with it on first use.
-    const started = process.hrtime.bigint();
-    if (!journal.includes(entry)) journal.push(entry);
-    const undoable = journal.filter((e) => e.stage.rollback).map((e) => e.stage.name);
-    if (undoable.length) state.applied = undoable;
-    // Before the stage, so a kill in the middle of its change still leaves a record; the write also
-    // carries what the stages before recorded (capture's findings, say). A stage that changes
-    // nothing and records nothing (capture on its way in, exec-kvm) leaves the state as it was, and
-    // the store does not write it again.
-    persist.save(state);
-    ahead.atNextWait(); // the next one, while this stage waits
-    if (entry === lastBeforeHandOver && readyExec) setImmediate(readyExec);
-    try {
-      await entry.stage.apply({ ...contextFor(entry), prepared: ahead.of(entry) });
-    } catch (cause) {
-      failure = { entry, cause };
-      break;
-    }
-    log.stage(name, 'done', { ms: Math.round(Number(process.hrtime.bigint() - started) / 1e6) });
-    options.afterStage?.(name);
+  } finally {
+    // Before any rollback, so nothing started ahead races it; and even when something above throws,
+    // so that nothing started ahead keeps the process alive.
+    await ahead.letGo();
   }
-
-  await ahead.letGo(); // before any rollback: nothing started ahead races it
   if (!failure && !received) {
     persist.save(state);
     removeHandlers();

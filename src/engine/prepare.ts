@@ -58,8 +58,16 @@ export class PreparedWork {
   }
 
   private run(entry: ResolvedStage): void {
+    const ctx = this.contextFor(entry);
+    if (ctx.signal.aborted) return; // stopping: nothing more to start
     try {
-      this.done.set(entry, entry.stage.prepare!(this.contextFor(entry)));
+      const result: unknown = entry.stage.prepare!(ctx);
+      if (typeof (result as { then?: unknown } | undefined)?.then === 'function') {
+        (result as Promise<unknown>).then(undefined, () => {}); // not awaited: its failure must not end the process
+        throw new Error('prepare returned a promise: it must return { dispose } at once (start the slow work, do not wait for it)');
+      }
+      if (typeof (result as Prepared | undefined)?.dispose !== 'function') throw new Error('prepare must return an object with a dispose() method');
+      this.done.set(entry, result as Prepared);
     } catch (cause) {
       this.failure = { entry, cause };
       this.pending.length = 0;

@@ -23,6 +23,16 @@ export function processName(pid: number): string | undefined {
   }
 }
 
+/** The parent's PID, from /proc/PID/stat (after the command, which may hold spaces and parentheses); undefined when gone. */
+export function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Running, not a zombie waiting for PID 1 to reap it (QEMU as PID 1 reaps nobody). */
 export function isRunning(pid: number): boolean {
   try {

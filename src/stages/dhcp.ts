@@ -1,12 +1,12 @@
 // dhcp: a dedicated dnsmasq that hands the VM the container's address, and nothing to anybody else.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defineStage, type Prepared, type StageContext } from '../engine/stage.ts';
 import type { CommandResult } from '../engine/command.ts';
 import type { DhcpOptions } from '../profile/types.ts';
 import { dnsmasqView, type DnsmasqFiles } from '../net/dnsmasq-view.ts';
 import { renderDnsmasqConfig } from '../net/dnsmasq-config.ts';
-import { readPidFile, stopProcess } from '../engine/process.ts';
+import { parentOf, readPidFile, stopProcess } from '../engine/process.ts';
 import { removeFile, removeTree } from '../engine/remove-file.ts';
 import { packagePath } from '../paths.ts';
 import { findExecutable } from '../qemu/probes.ts';
@@ -29,31 +29,38 @@ function renderConfig(ctx: StageContext<DhcpOptions>, paths: DnsmasqPaths): stri
 
 /**
  * dnsmasq started by prepare, before the bridge exists: it has done its own start-up (the exec and
- * the dynamic linking of its ~20 libraries, most of the ~5 ms it takes to start) and waits for its
- * stdin to end before it reads the config file.
+ * the dynamic linking of its ~20 libraries, most of the ~5 ms it takes to start) and waits on its
+ * stdin before it reads the config file.
  */
 interface EarlyDnsmasq extends Prepared {
-  /** Ends its stdin: it reads the config file apply wrote and starts serving. */
+  /** Sends it the config file (apply has written it) and ends its stdin: it reads the file and starts serving. */
   release(): void;
   result: Promise<CommandResult>;
 }
 
 /**
- * Starts dnsmasq; with `gate`, it waits for that promise before reading its config file. dnsmasq
- * reads a --conf-file option that follows another one while it reads the command line, and the
- * first one after it: `-`, its stdin, which the gate holds open, comes before the file. Should
- * startvm die first, stdin ends, and dnsmasq finds no config file (prepare removed any) and exits
- * with code 3: it never serves on its defaults or a half-made config.
+ * Starts dnsmasq; with `gate`, its stdin stays open until that promise gives the text to write.
+ * dnsmasq reads a --conf-file that follows another one while it reads its command line, so `-`
+ * (stdin) comes before the file named first. The text written is `conf-file=<the file>`: dnsmasq
+ * reads the file from there, and skips it afterwards as one it has read; a dnsmasq that kept only
+ * the last --conf-file would read it from there too (and, not knowing startvm's options, fail
+ * loudly). Should startvm die first, stdin ends empty, and dnsmasq finds no config file (prepare
+ * removed any; apply puts it in place whole) and exits with code 3: it never serves on its
+ * defaults or a half-made config.
  */
 function startDnsmasq(ctx: StageContext<DhcpOptions>, paths: DnsmasqPaths, gate?: Promise<string>): Promise<CommandResult> {
   const args = [`--conf-file=${paths.confFile}`, ...(gate ? ['--conf-file=-'] : [])];
   return ctx.run(ctx.options.dnsmasq, args, { input: gate, allowFailure: true, signal: ctx.signal });
 }
 
-/** Stops a dnsmasq left by an earlier start (re-entry) or by this one (rollback). */
+/**
+ * Stops a dnsmasq left by an earlier start (re-entry) or by this one (rollback). In a new PID
+ * namespace an earlier start's pid file can name the dnsmasq this start began ahead, our child:
+ * that one is not stopped.
+ */
 async function stopDnsmasq(paths: DnsmasqPaths): Promise<void> {
   const pid = readPidFile(paths.pidFile);
-  if (pid !== undefined) await stopProcess(pid, 'dnsmasq');
+  if (pid !== undefined && parentOf(pid) !== process.pid) await stopProcess(pid, 'dnsmasq');
 }
 
 const templatePath = (ctx: StageContext<DhcpOptions>): string =>
@@ -71,21 +78,23 @@ export default defineStage<DhcpOptions>({
       throw new Error(`cannot read the dnsmasq template ${templatePath(ctx)} (dhcp.options.template): ${(error as NodeJS.ErrnoException).code}`);
     }
   },
-  prepare(ctx): EarlyDnsmasq {
+  prepare(ctx): EarlyDnsmasq | Prepared {
     const paths = pathsIn(ctx.runDir);
     try {
       removeFile(paths.confFile); // an earlier start's: the waiting dnsmasq must not read it
     } catch {
-      // not a directory there, say: apply's removeTree deals with it, or says why it cannot
+      return { dispose: async () => {} }; // not a directory there, say: apply starts dnsmasq, or says why it cannot
     }
     let release!: () => void;
     let withhold!: (reason: Error) => void;
     const gate = new Promise<string>((resolve, reject) => {
-      release = () => resolve('');
+      release = () => resolve(`conf-file=${paths.confFile}\n`);
       withhold = reject;
     });
     gate.catch(() => {}); // a runner that never reads its input (a stand-in) must not see it as unhandled
     const result = startDnsmasq(ctx, paths, gate);
+    // Awaited by apply or dispose; until then a dnsmasq stopped by an abort must not end the process.
+    result.catch(() => {});
     return {
       release,
       result,
@@ -101,10 +110,11 @@ export default defineStage<DhcpOptions>({
     // A leftover lease would refuse the address to the VM ("leased to <old MAC>"): start clean.
     removeTree(paths.dir);
     mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
-    const config = renderConfig(ctx, paths);
-    writeFileSync(paths.confFile, config);
+    // Whole or not at all (a dnsmasq started ahead reads it as soon as startvm's end closes its stdin).
+    writeFileSync(`${paths.confFile}.tmp`, renderConfig(ctx, paths));
+    renameSync(`${paths.confFile}.tmp`, paths.confFile);
     // dnsmasq daemonises only once it is serving and reports start-up errors through its exit status.
-    const early = ctx.prepared as EarlyDnsmasq | undefined;
+    const early = ctx.prepared && 'release' in ctx.prepared ? (ctx.prepared as EarlyDnsmasq) : undefined;
     early?.release();
     const result = await (early?.result ?? startDnsmasq(ctx, paths));
     if (result.exitCode !== 0) {
@@ -122,6 +132,10 @@ export default defineStage<DhcpOptions>({
   async plan(ctx) {
     const paths = pathsIn(ctx.runDir);
     if (!ctx.state.nics?.every((n) => n.bridgeAddress)) return [`write ${paths.confFile} and start dnsmasq on the bridges`];
-    return [`write ${paths.confFile}:`, ...renderConfig(ctx, paths).split('\n').filter((l) => l && !l.startsWith('#')).map((l) => `  ${l}`), `start ${ctx.options.dnsmasq} --conf-file=${paths.confFile}`];
+    return [
+      `write ${paths.confFile}:`,
+      ...renderConfig(ctx, paths).split('\n').filter((l) => l && !l.startsWith('#')).map((l) => `  ${l}`),
+      `start ${ctx.options.dnsmasq} --conf-file=${paths.confFile} --conf-file=- (started ahead; it reads the file once startvm names it on stdin)`,
+    ];
   },
 });

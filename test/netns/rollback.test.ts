@@ -6,6 +6,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdir
 import { execa } from 'execa';
 import { cleanupAll, createContainer, createHost, createVmPort, ensureTools, ipNs, runDhcpClient, snapshot, type Container } from './harness.ts';
 import { failingStage, hangingStage, networkProfile, runStartvm, STAGE_MODULES, startStartvm, waitForFile } from './support.ts';
+import { processName } from '../../src/engine/process.ts';
 
 test.before(async () => {
   await ensureTools();
@@ -116,23 +117,39 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 
+/** The dnsmasq processes in the namespace (names read once: one that is exiting may be gone). */
+const dnsmasqsIn = async (ns: string): Promise<string[]> => (await processesIn(ns)).filter((pid) => processName(Number(pid)) === 'dnsmasq');
+/** The pipeline up to readdress, a stage that waits (hang), then dhcp: dnsmasq is started ahead and waits for its config. */
+const hangBeforeDhcp = (): string => `${upTo('readdress').join('\n')}\n  - ${hangingStage}\n  - dhcp\n`;
+
 test('startvm killed while the dnsmasq it started ahead waits for its config: that dnsmasq exits on its own and never serves', async () => {
   const ctr = await dockerLikeContainer();
-  // A stage between readdress and dhcp that waits: dnsmasq has started and waits for its stdin.
-  const { child, runDir } = startStartvm(ctr, `${upTo('readdress').join('\n')}\n  - ${hangingStage}\n  - dhcp\n`);
+  const { child, runDir } = startStartvm(ctr, hangBeforeDhcp());
   await waitForFile(`${runDir}/hang.ready`);
-  const dnsmasqs = async () => (await processesIn(ctr.ns)).filter((pid) => existsSync(`/proc/${pid}`) && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'dnsmasq');
-  const waiting = await dnsmasqs();
+  const waiting = await dnsmasqsIn(ctr.ns);
   assert.is(waiting.length, 1, 'dnsmasq started ahead');
-  assert.ok(readFileSync(`/proc/${waiting[0]}/cmdline`, 'utf8').endsWith('--conf-file=-\0'));
+  assert.ok(readFileSync(`/proc/${waiting[0]}/cmdline`, 'utf8').endsWith('--conf-file=-\0'), 'and waits on its stdin');
   child.kill('SIGKILL'); // no rollback, no dispose: only the end of its stdin tells dnsmasq
   await child;
-  // Its stdin ends; it finds no config file and exits (code 3), with no pid file and no socket.
+  // Its stdin ends empty; it finds no config file and exits instead of serving on its defaults.
   const deadline = Date.now() + 5000;
-  while ((await dnsmasqs()).length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-  assert.equal(await dnsmasqs(), [], 'the waiting dnsmasq is gone');
-  assert.not.ok(existsSync(`${runDir}/dnsmasq/dnsmasq.pid`), 'it never got as far as serving');
-  assert.not.ok(existsSync(`${runDir}/dnsmasq/dnsmasq.conf`));
+  while ((await dnsmasqsIn(ctr.ns)).length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(await dnsmasqsIn(ctr.ns), [], 'the waiting dnsmasq is gone');
+});
+
+test('SIGTERM while the dnsmasq started ahead waits: it is stopped with the rest, everything rolls back, exit 143', async () => {
+  const ctr = await dockerLikeContainer();
+  const before = snapshot(ctr);
+  const { child, runDir } = startStartvm(ctr, hangBeforeDhcp());
+  await waitForFile(`${runDir}/hang.ready`);
+  assert.is((await dnsmasqsIn(ctr.ns)).length, 1, 'dnsmasq started ahead');
+  child.kill('SIGTERM');
+  const result = await child;
+  assert.is(result.exitCode, 143, String(result.stderr));
+  assert.match(String(result.stderr), /interrupted by SIGTERM during stage "hang"/);
+  assert.equal(snapshot(ctr), before);
+  assert.equal(await processesIn(ctr.ns), [], 'no dnsmasq, no ip left');
+  assert.equal(readdirSync(runDir), []);
 });
 
 test('re-entry: after startvm was killed mid-way, a second start in the same namespace reaches the same result without duplicates', async () => {

@@ -261,7 +261,7 @@ test('a failing stage: what was started ahead is let go of before the rollback, 
   assert.equal(events.filter((e) => e.startsWith('dispose')), ['dispose a', 'dispose b', 'dispose c']);
 });
 
-test('a prepare that throws fails the run before any apply, and what the others started is let go of', async () => {
+test('a prepare that throws fails its stage before it applies; what the others started is let go of, the stages before roll back', async () => {
   const events: string[] = [];
   const error = await runPipeline({ ...base, log: memoryLogger(), stages: [preparing(events, 'a'), preparing(events, 'b', { prepareFails: true }), preparing(events, 'c')] }).catch((e: unknown) => e);
   assert.instance(error, StageError);
@@ -287,6 +287,37 @@ test('the exec is readied while the stage before the hand-over stage waits, once
   events.length = 0;
   await runPipeline({ ...base, log: memoryLogger(), stages: [waitingStage(events, 'a')], readyExec: () => void events.push('exec readied') });
   assert.equal(events, ['apply a', 'a has its answer']);
+});
+
+test("a prepare that returns a promise, or no dispose, fails its stage; a promise's rejection does not end the process", async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    for (const [returned, message] of [
+      [() => Promise.reject(new Error('async prepare broke')), /prepare returned a promise/],
+      [() => ({}), /prepare must return an object with a dispose\(\) method/],
+    ] as const) {
+      const events: string[] = [];
+      const stage = { ...preparing(events, 'a'), stage: { ...preparing(events, 'a').stage, prepare: returned as never } };
+      const error = await runPipeline({ ...base, log: memoryLogger(), stages: [stage] }).catch((e: unknown) => e);
+      assert.match((error as Error).message, message);
+      assert.not.ok(events.some((e) => e.startsWith('apply')), 'the stage did not apply');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(unhandled, []);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
+
+test('a state save that fails before a stage fails that stage: the stages before roll back, what was started ahead is let go of', async () => {
+  const events: string[] = [];
+  let saves = 0;
+  const persist = { save: () => void (++saves === 2 && (() => { throw new Error('ENOSPC: no space left on device'); })()), clear: () => {} };
+  const error = await runPipeline({ ...base, log: memoryLogger(), persist, stages: [preparing(events, 'a'), preparing(events, 'b')] }).catch((e: unknown) => e);
+  assert.is((error as Error).message, 'stage "b" failed: ENOSPC: no space left on device');
+  assert.equal(events.slice(2), ['prepare a', "apply a with a's", 'prepare b', 'dispose a', 'dispose b', 'rollback b', 'rollback a']);
 });
 
 test('a dispose that throws is logged; the others are still let go of', async () => {

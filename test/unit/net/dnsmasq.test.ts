@@ -29,7 +29,7 @@ async function rendered(network: CapturedNetwork, options: Partial<DhcpOptions> 
   const ctx = planContext<DhcpOptions>({ ...DHCP_DEFAULTS, ...options }, { captured: network, nics }, sampleRunner('docker'));
   const lines = await dhcp.plan!(ctx);
   assert.is(lines[0], 'write /run/startvm/dnsmasq/dnsmasq.conf:');
-  assert.is(lines.at(-1), 'start dnsmasq --conf-file=/run/startvm/dnsmasq/dnsmasq.conf');
+  assert.is(lines.at(-1), 'start dnsmasq --conf-file=/run/startvm/dnsmasq/dnsmasq.conf --conf-file=- (started ahead; it reads the file once startvm names it on stdin)');
   return lines.slice(1, -1).map((line) => line.replace(/^ {2}/, ''));
 }
 
@@ -268,6 +268,27 @@ test('the shipped template renders from its build-time tokens exactly as parsed 
     assert.equal(parsed, [edited]);
   } finally {
     Mustache.Writer.prototype.parse = parse;
+  }
+});
+
+test('dhcp prepare: a dnsmasq started ahead that is stopped before the stage (an abort) is no unhandled rejection', async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const calls: string[][] = [];
+    const run = async (file: string, args: readonly string[]) => {
+      calls.push([file, ...args]);
+      throw new Error('dnsmasq failed: interrupted by SIGTERM');
+    };
+    const ctx = { ...planContext(DHCP_DEFAULTS, {}, run as never), runDir: '/nonexistent/run' };
+    const early = dhcp.prepare!(ctx);
+    await new Promise((resolve) => setTimeout(resolve, 10)); // its rejection has settled, unawaited
+    assert.equal(unhandled, []);
+    assert.equal(calls, [['dnsmasq', '--conf-file=/nonexistent/run/dnsmasq/dnsmasq.conf', '--conf-file=-']]);
+    await early.dispose(); // and letting go of it does not throw either
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
   }
 });
 

@@ -13,6 +13,7 @@ import { parse as parseYaml } from 'yaml';
 import { PROGRAMS, type ProgramRequirement } from '../../../src/doctor/requirements.ts';
 import { execa } from 'execa';
 import { root } from '../../helpers/paths.ts';
+import { entrypointParts } from '../../../bench/entrypoint.ts';
 import { BUNDLE_DIR, BUNDLE_ENTRY, BUNDLE_SOURCE } from '../../../scripts/build-outputs.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -72,9 +73,7 @@ function execForm(args: string): string[] | undefined {
 }
 
 /** The script an exec-form ENTRYPOINT runs: the first word after node's own options, or the program itself. */
-function entrypointScript(exec: readonly string[]): string | undefined {
-  return /(^|\/)node$/.test(exec[0] ?? '') ? exec.slice(1).find((word) => !word.startsWith('-')) : exec[0];
-}
+const entrypointScript = (exec: readonly string[]): string | undefined => entrypointParts(exec).script;
 
 function envPairs(args: string): [string, string][] {
   if (!/^[\w.-]+=/.test(args)) {
