@@ -8,7 +8,7 @@ import { checkProfile } from '../profile/check.ts';
 import { envSetting } from '../profile/env.ts';
 import { findProfile, ProfileNotFoundError } from '../profile/find.ts';
 import { isTerminal } from '../engine/node-handles.ts';
-import { createLogger, type LogFormat, type Logger } from '../engine/logger.ts';
+import { flushLogs, createLogger, type LogFormat, type Logger } from '../engine/logger.ts';
 import { StageError, UserError } from '../engine/errors.ts';
 import { builtinRegistry } from '../stages/index.ts';
 import { stylish } from '../report/formatters/stylish.ts';
@@ -56,7 +56,10 @@ export function loadProfileOrExit(args: ParsedArgs, env: NodeJS.ProcessEnv, log:
   const { profile, problems } = checkProfile(text, found.path, { env, catalog: registry.catalog });
   const report: FileReport[] = [{ file: found.path, problems }];
   const show = (): void => {
-    if (log.format === 'text') process.stderr.write(stylish(report, useColor(2, env)));
+    if (log.format === 'text') {
+      flushLogs(); // in order with what was logged before
+      process.stderr.write(stylish(report, useColor(2, env)));
+    }
     else for (const p of problems) log[p.severity === 'error' ? 'error' : 'warn'](p.message, { file: found.path, line: p.line, column: p.column, path: p.path, ruleId: p.ruleId });
   };
   if (!profile) {

@@ -1,5 +1,8 @@
-// Progress and diagnostics on stderr, as text or JSON lines. Writes are synchronous so nothing is
-// lost when the process is replaced by QEMU (execve discards unflushed buffers).
+// Progress and diagnostics on stderr, as text or JSON lines. The lines a start logs between two
+// waits go out in one write at the next turn of the event loop: one wake-up of whoever reads
+// stderr (the container runtime's log copier) instead of one per line, while startvm waits for its
+// programs. Writes are synchronous, and flushLogs() runs at exit and right before the exec, so
+// nothing is lost when QEMU replaces the process (execve discards what is not written).
 import { writeSync } from 'node:fs';
 
 export type LogFormat = 'text' | 'json';
@@ -16,13 +19,42 @@ export interface Logger {
 export interface LoggerOptions {
   format: LogFormat;
   color: boolean;
-  /** Where lines go; default stderr. Tests pass a collector. */
+  /** Where lines go, each as it comes; default stderr, a burst of lines in one write (see above). Tests pass a collector. */
   write?: (line: string) => void;
 }
 
 const COLORS: Record<Level, string> = { info: '\x1b[36m', warn: '\x1b[33m', error: '\x1b[31m' };
 
-export function createLogger({ format, color, write = (line) => writeSync(2, line) }: LoggerOptions): Logger {
+/** Lines passed to write() go out together at the next turn of the event loop, or at once by flush(). */
+export function batched(writeNow: (text: string) => void): { write(line: string): void; flush(): void } {
+  let unwritten = '';
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    if (!unwritten) return;
+    const text = unwritten;
+    unwritten = '';
+    writeNow(text);
+  };
+  return {
+    write(line) {
+      unwritten += line;
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    flush,
+  };
+}
+
+const stderr = batched((text) => void writeSync(2, text));
+process.on('exit', stderr.flush);
+
+/** Writes to stderr what the loggers have not written yet: before anything else writes there, and before an exec. */
+export const flushLogs = stderr.flush;
+
+export function createLogger({ format, color, write = stderr.write }: LoggerOptions): Logger {
   const emit = (level: Level, message: string, fields: Record<string, unknown> = {}): void => {
     if (format === 'json') {
       write(`${JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...fields })}\n`);

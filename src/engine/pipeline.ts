@@ -9,6 +9,7 @@ import type { StageContext } from './stage.ts';
 import { PreparedWork } from './prepare.ts';
 import type { PipelineState } from './state.ts';
 import { InterruptedError, StageError } from './errors.ts';
+import { flushLogs } from './logger.ts';
 
 export interface StatePersistence {
   save(state: PipelineState): void;
@@ -59,6 +60,7 @@ export interface PipelineOptions {
 }
 
 const defaultExec: Exec = (file, args, env) => {
+  flushLogs(); // execve drops whatever is not written
   const execve = processExecve();
   if (!execve) throw new Error(`this Node.js (${process.version}) has no process.execve: startvm needs Node.js 22.15 or later`);
   return execve(file, [file, ...args], env);

@@ -1,0 +1,48 @@
+// The logger's way to stderr (src/engine/logger.ts): the lines of one burst in one write, in order,
+// at the next turn of the event loop or at once when flushed; and a start's last lines before the
+// exec are written (the netns hand-over test sees them).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
+import { batched } from '../../../src/engine/logger.ts';
+import { root } from '../../helpers/paths.ts';
+
+test('batched: the lines of one burst go out together at the next turn, in order', async () => {
+  const writes: string[] = [];
+  const out = batched((text) => void writes.push(text));
+  out.write('one\n');
+  out.write('two\n');
+  assert.equal(writes, [], 'nothing yet: the burst is not over');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(writes, ['one\ntwo\n']);
+  out.write('three\n');
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.equal(writes, ['one\ntwo\n', 'three\n'], 'a later burst: a write of its own');
+});
+
+test('batched: flush writes at once, and nothing twice', async () => {
+  const writes: string[] = [];
+  const out = batched((text) => void writes.push(text));
+  out.write('before the exec\n');
+  out.flush();
+  assert.equal(writes, ['before the exec\n']);
+  out.flush();
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(writes, ['before the exec\n']);
+});
+
+test('the default logger writes what it logged before the process exits, in order, without waiting for a turn', () => {
+  const script = `import { createLogger } from '${root}src/engine/logger.ts';
+const log = createLogger({ format: 'text', color: false });
+log.info('first'); log.warn('second');
+process.exit(3);`;
+  let stderr = '';
+  try {
+    execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (error) {
+    stderr = (error as { stderr: string }).stderr;
+  }
+  assert.is(stderr, 'startvm: first\nstartvm: warn: second\n');
+});
+
+test.run();
