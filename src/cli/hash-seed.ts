@@ -6,7 +6,7 @@
 // the gain. lint is the command for files from anyone (a CI job on a pull request): it starts Node
 // again without the flag, with a random seed.
 import { fixedHashSeedOptions } from '../boot.ts';
-import { processExecve } from '../engine/pipeline.ts';
+import { processExecve } from '../engine/execve.ts';
 
 /** The Node command line that starts this process again without the options that fixed the seed; undefined when none did. */
 export function commandLineWithRandomSeed(fixedBy: readonly string[], execPath: string, execArgv: readonly string[], argv: readonly string[]): string[] | undefined {

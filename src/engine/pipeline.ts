@@ -10,19 +10,14 @@ import { PreparedWork } from './prepare.ts';
 import type { PipelineState } from './state.ts';
 import { InterruptedError, StageError } from './errors.ts';
 import { flushLogs } from './logger.ts';
+import { processExecve, type Exec } from './execve.ts';
 
 export interface StatePersistence {
   save(state: PipelineState): void;
   clear(): void;
 }
 
-export type Exec = (file: string, args: readonly string[], env: NodeJS.ProcessEnv) => never;
-
-/** process.execve (Node.js 22.15 and later; the types startvm builds with may not know it), or undefined. */
-export const processExecve = (): Exec | undefined => {
-  const execve = (process as unknown as { execve?: Exec }).execve;
-  return typeof execve === 'function' ? execve : undefined;
-};
+export type { Exec };
 
 export interface PipelineOptions {
   stages: readonly ResolvedStage[];
@@ -194,8 +189,14 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSta
   const stopped = failure?.entry.stage.name;
   if (failure && !received) log.stage(failure.entry.stage.name, 'failed', { detail: failure.cause instanceof Error ? failure.cause.message : String(failure.cause) });
   // Saved state is the only record of the original configuration: keep it unless everything was restored.
-  if (await rollback(journal.reverse(), contextFor, log)) persist.clear();
-  else persist.save(state);
+  const restored = await rollback(journal.reverse(), contextFor, log);
+  try {
+    if (restored) persist.clear();
+    else persist.save(state);
+  } catch (cause) {
+    // The error to report is the stage's; this one is said too.
+    log.error(`cannot ${restored ? 'clear' : 'save'} the saved state after the rollback: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
   removeHandlers();
   if (received) throw new InterruptedError(received, stopped);
   throw new StageError(failure!.entry.stage.name, 'apply', failure!.cause);

@@ -63,7 +63,8 @@ export class PreparedWork {
     try {
       const result: unknown = entry.stage.prepare!(ctx);
       if (typeof (result as { then?: unknown } | undefined)?.then === 'function') {
-        (result as Promise<unknown>).then(undefined, () => {}); // not awaited: its failure must not end the process
+        // Not awaited: its failure must not end the process, and what it started must not outlive the run.
+        (result as Promise<Prepared | undefined>).then((late) => late?.dispose?.(), () => {}).then(undefined, () => {});
         throw new Error('prepare returned a promise: it must return { dispose } at once (start the slow work, do not wait for it)');
       }
       if (typeof (result as Prepared | undefined)?.dispose !== 'function') throw new Error('prepare must return an object with a dispose() method');

@@ -53,15 +53,18 @@ function startDnsmasq(ctx: StageContext<DhcpOptions>, paths: DnsmasqPaths, gate?
   return ctx.run(ctx.options.dnsmasq, args, { input: gate, allowFailure: true, signal: ctx.signal });
 }
 
-/**
- * Stops a dnsmasq left by an earlier start (re-entry) or by this one (rollback). In a new PID
- * namespace an earlier start's pid file can name the dnsmasq this start began ahead, our child:
- * that one is not stopped.
- */
-async function stopDnsmasq(paths: DnsmasqPaths): Promise<void> {
+/** Stops a dnsmasq left by an earlier start (re-entry) or by this one (rollback). */
+async function stopDnsmasq(paths: DnsmasqPaths, unless?: (pid: number) => boolean): Promise<void> {
   const pid = readPidFile(paths.pidFile);
-  if (pid !== undefined && parentOf(pid) !== process.pid) await stopProcess(pid, 'dnsmasq');
+  if (pid !== undefined && !unless?.(pid)) await stopProcess(pid, 'dnsmasq');
 }
+
+/**
+ * In a new PID namespace an earlier start's pid file can name the PID of the dnsmasq this start
+ * began ahead, our child until it daemonises. Only apply asks: by the time of a rollback the early
+ * one is gone, and a daemonised dnsmasq is the child of a startvm that is PID 1 (it adopts orphans).
+ */
+const startedAheadByUs = (pid: number): boolean => parentOf(pid) === process.pid;
 
 const templatePath = (ctx: StageContext<DhcpOptions>): string =>
   ctx.options.template ? resolve(ctx.profileDir, ctx.options.template) : packagePath('templates/dnsmasq.conf.mustache');
@@ -106,7 +109,7 @@ export default defineStage<DhcpOptions>({
   },
   async apply(ctx) {
     const paths = pathsIn(ctx.runDir);
-    await stopDnsmasq(paths);
+    await stopDnsmasq(paths, startedAheadByUs);
     // A leftover lease would refuse the address to the VM ("leased to <old MAC>"): start clean.
     removeTree(paths.dir);
     mkdirSync(paths.dir, { recursive: true, mode: 0o700 });

@@ -4,9 +4,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
-import { cleanupAll, createContainer, createHost, createVmPort, ensureTools, ipNs, runDhcpClient, snapshot, type Container } from './harness.ts';
-import { failingStage, hangingStage, networkProfile, runStartvm, STAGE_MODULES, startStartvm, waitForFile } from './support.ts';
+import { cleanupAll, createContainer, createHost, createVmPort, ensureTools, execInContainer, ipNs, runDhcpClient, snapshot, type Container } from './harness.ts';
+import { failingStage, hangingStage, networkProfile, runStartvm, STAGE_MODULES, startStartvm, waitForFile, writeProfile } from './support.ts';
 import { processName } from '../../src/engine/process.ts';
+import { root } from '../helpers/paths.ts';
 
 test.before(async () => {
   await ensureTools();
@@ -124,7 +125,11 @@ const hangBeforeDhcp = (): string => `${upTo('readdress').join('\n')}\n  - ${han
 
 test('startvm killed while the dnsmasq it started ahead waits for its config: that dnsmasq exits on its own and never serves', async () => {
   const ctr = await dockerLikeContainer();
-  const { child, runDir } = startStartvm(ctr, hangBeforeDhcp());
+  // An earlier start's config in the run directory: the waiting dnsmasq must not fall back on it.
+  const runDir = `${mkdtempSync('/tmp/startvm-stale-')}/run`;
+  mkdirSync(`${runDir}/dnsmasq`, { recursive: true });
+  writeFileSync(`${runDir}/dnsmasq/dnsmasq.conf`, `interface=br0\nbind-interfaces\nport=0\ndhcp-range=172.17.0.2,static\npid-file=${runDir}/dnsmasq/dnsmasq.pid\n`);
+  const { child } = startStartvm(ctr, hangBeforeDhcp(), {}, runDir);
   await waitForFile(`${runDir}/hang.ready`);
   const waiting = await dnsmasqsIn(ctr.ns);
   assert.is(waiting.length, 1, 'dnsmasq started ahead');
@@ -150,6 +155,22 @@ test('SIGTERM while the dnsmasq started ahead waits: it is stopped with the rest
   assert.equal(snapshot(ctr), before);
   assert.equal(await processesIn(ctr.ns), [], 'no dnsmasq, no ip left');
   assert.equal(readdirSync(runDir), []);
+});
+
+test('startvm as PID 1 (as the image runs it): a failure after dhcp stops the dnsmasq it adopted, in the rollback', async () => {
+  // A daemonised dnsmasq is the child of PID 1: in a container, of startvm itself. The PID
+  // namespace's end would kill it anyway; the stage before dhcp counts what dhcp's rollback left.
+  const ctr = await dockerLikeContainer();
+  const before = snapshot(ctr);
+  const report = `${mkdtempSync('/tmp/startvm-pid1-')}/dnsmasq-count`;
+  const counter = `{ stage: count-dnsmasq, module: ${STAGE_MODULES}/count-dnsmasq.mjs, options: { report: ${report} } }`;
+  const { profile, runDir } = writeProfile(`${upTo('readdress').join('\n')}\n  - ${counter}\n  - dhcp\n  - ${failingStage}\n`);
+  const run = await execInContainer(ctr, 'unshare', ['--pid', '--fork', '--mount-proc', process.execPath, `${root}bin/startvm`, 'run', '--profile', profile, '--run-dir', runDir], { reject: false, env: { NO_COLOR: '1' } });
+  assert.is(run.exitCode, 1, String(run.stderr));
+  assert.match(String(run.stderr), /\[dhcp\] rolled-back/);
+  assert.is(readFileSync(report, 'utf8'), '0', 'no dnsmasq running after dhcp rolled back');
+  assert.equal(snapshot(ctr), before);
+  assert.equal(await processesIn(ctr.ns), []);
 });
 
 test('re-entry: after startvm was killed mid-way, a second start in the same namespace reaches the same result without duplicates', async () => {

@@ -294,8 +294,10 @@ test("a prepare that returns a promise, or no dispose, fails its stage; a promis
   const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
   process.on('unhandledRejection', onUnhandled);
   try {
+    let lateDisposed = false;
     for (const [returned, message] of [
       [() => Promise.reject(new Error('async prepare broke')), /prepare returned a promise/],
+      [async () => ({ dispose: async () => void (lateDisposed = true) }), /prepare returned a promise/],
       [() => ({}), /prepare must return an object with a dispose\(\) method/],
     ] as const) {
       const events: string[] = [];
@@ -306,9 +308,31 @@ test("a prepare that returns a promise, or no dispose, fails its stage; a promis
     }
     await new Promise((resolve) => setTimeout(resolve, 10));
     assert.equal(unhandled, []);
+    assert.ok(lateDisposed, 'what an async prepare started is let go of when it comes');
   } finally {
     process.off('unhandledRejection', onUnhandled);
   }
+});
+
+test('once SIGTERM has arrived, nothing more is prepared', async () => {
+  const events: string[] = [];
+  const signalling: ResolvedStage = {
+    enabled: true,
+    options: {},
+    stage: {
+      name: 'a',
+      description: 'a',
+      async apply(ctx) {
+        events.push('apply a');
+        process.kill(process.pid, 'SIGTERM');
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
+        // and returns: the engine moves on to b, whose prepare it would run just before b applies
+      },
+    },
+  };
+  const error = await runPipeline({ ...base, log: memoryLogger(), stages: [signalling, preparing(events, 'b')] }).catch((e: unknown) => e);
+  assert.instance(error, InterruptedError);
+  assert.equal(events, ['preflight b', 'apply a']);
 });
 
 test('a state save that fails before a stage fails that stage: the stages before roll back, what was started ahead is let go of', async () => {
