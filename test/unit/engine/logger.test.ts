@@ -4,8 +4,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { batched } from '../../../src/engine/logger.ts';
+import { batched, isoTime } from '../../../src/engine/logger.ts';
 import { root } from '../../helpers/paths.ts';
+
+test('isoTime is Date#toISOString: every day from 1970 to 2110 at a random time, leap days, and the edges', () => {
+  const at = (ms: number) => assert.is(isoTime(ms), new Date(ms).toISOString(), String(ms));
+  for (let day = 0; day < 51_500; day++) at(day * 86_400_000 + Math.floor(Math.random() * 86_400_000));
+  for (const iso of ['1970-01-01T00:00:00.000Z', '2000-02-29T23:59:59.999Z', '2024-12-31T23:59:59.999Z', '2100-03-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z']) at(Date.parse(iso));
+});
 
 test('batched: the lines of one burst go out together at the next turn, in order', async () => {
   const writes: string[] = [];
