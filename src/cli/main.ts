@@ -5,7 +5,7 @@ import { UserError } from '../engine/errors.ts';
 import { version } from './version.ts';
 import { readableStack } from './stack.ts';
 import { restartWithRandomHashSeed } from './hash-seed.ts';
-import { flushLogs } from '../engine/logger.ts';
+import { flushLogs, isoTime } from '../engine/logger.ts';
 
 async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const args = parseCommandLine(argv);
@@ -37,7 +37,7 @@ function fatal(message: string, argv: readonly string[], env: NodeJS.ProcessEnv)
   flushLogs(); // what was logged before comes first
   const flag = argv.findIndex((a) => a === '--log-format' || a.startsWith('--log-format='));
   const format = flag < 0 ? env.STARTVM_LOG_FORMAT : argv[flag]!.includes('=') ? argv[flag]!.split('=')[1] : argv[flag + 1];
-  if (format === 'json') process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: message })}\n`);
+  if (format === 'json') process.stderr.write(`${JSON.stringify({ time: isoTime(Date.now()), level: 'error', msg: message })}\n`);
   else process.stderr.write(`startvm: ${message}\n`);
 }
 

@@ -4,6 +4,7 @@ import { loadProfileOrExit, makeLogger, resolveOrExit, runDirOf } from './sessio
 import { StageError } from '../engine/errors.ts';
 import { planPipeline } from '../engine/plan.ts';
 import { commandRunner } from '../engine/command.ts';
+import { flushLogs } from '../engine/logger.ts';
 
 export async function planCommand(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number> {
   const log = makeLogger(args, env);
@@ -19,6 +20,7 @@ export async function planCommand(args: ParsedArgs, env: NodeJS.ProcessEnv): Pro
     }
     throw error;
   }
+  flushLogs(); // what the stages logged comes before the plan, also with 2>&1
   if (args.json) {
     process.stdout.write(`${JSON.stringify({ profile: loaded.file, stages: plan.stages, state: plan.state }, null, 2)}\n`);
     return 0;

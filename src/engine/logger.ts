@@ -26,9 +26,9 @@ export interface LoggerOptions {
 const COLORS: Record<Level, string> = { info: '\x1b[36m', warn: '\x1b[33m', error: '\x1b[31m' };
 
 /**
- * new Date(ms).toISOString() for the years 1970 to 9999, without the ~0.25 ms that V8 spends on the
- * first toISOString of a process (every start logs a JSON line). Days to a civil date: Howard
- * Hinnant's days_from_civil, inverted.
+ * new Date(ms).toISOString() for whole milliseconds in the years 1970 to 9999, without the ~0.25 ms
+ * that V8 spends on the first toISOString of a process (a start logging JSON lines pays it). Days
+ * to a civil date: Howard Hinnant's days_from_civil, inverted.
  */
 export function isoTime(ms: number): string {
   const days = Math.floor(ms / 86_400_000);
@@ -70,7 +70,20 @@ export function batched(writeNow: (text: string) => void): { write(line: string)
   };
 }
 
-const stderr = batched((text) => void writeSync(2, text));
+/** All of text to fd 2, come what may: a short write goes on, a full non-blocking pipe is retried, a reader that is gone (EPIPE) ends it. */
+function toStderr(text: string): void {
+  let rest = Buffer.from(text);
+  while (rest.length > 0) {
+    try {
+      rest = rest.subarray(writeSync(2, rest));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') return; // nowhere to write: a start must not fail for its log
+    }
+  }
+}
+
+const stderr = batched(toStderr);
+// Also on an uncaught error: Node emits 'exit' before it prints the error, so the order holds.
 process.on('exit', stderr.flush);
 
 /** Writes to stderr what the loggers have not written yet: before anything else writes there, and before an exec. */

@@ -3,7 +3,7 @@
 // exec are written (the netns hand-over test sees them).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { batched, isoTime } from '../../../src/engine/logger.ts';
 import { root } from '../../helpers/paths.ts';
 
@@ -49,6 +49,36 @@ process.exit(3);`;
     stderr = (error as { stderr: string }).stderr;
   }
   assert.is(stderr, 'startvm: first\nstartvm: warn: second\n');
+});
+
+test("lines logged in the turn of an uncaught error still come out, before Node's report of it", () => {
+  const script = `import { createLogger } from '${root}src/engine/logger.ts';
+const log = createLogger({ format: 'text', color: false });
+setTimeout(() => {
+  log.info('logged first');
+  throw new Error('boom'); // in the same turn: the batch is not written yet
+});`;
+  let stderr = '';
+  try {
+    execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (error) {
+    stderr = (error as { stderr: string }).stderr;
+  }
+  assert.ok(stderr.startsWith('startvm: logged first\n'), stderr);
+  assert.match(stderr, /Error: boom/);
+});
+
+test('a reader of stderr that has gone away (EPIPE) does not fail the process that logs', async () => {
+  const script = `import { createLogger } from '${root}src/engine/logger.ts';
+const log = createLogger({ format: 'text', color: false });
+setTimeout(() => { log.info('nobody reads this'); setTimeout(() => process.stdout.write('still here'), 20); }, 200);`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stderr.destroy(); // the reader goes away before the line is written
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => void (stdout += chunk));
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  assert.is(code, 0);
+  assert.is(stdout, 'still here');
 });
 
 test.run();
