@@ -17,8 +17,6 @@ export interface StatePersistence {
   clear(): void;
 }
 
-export type { Exec };
-
 export interface PipelineOptions {
   stages: readonly ResolvedStage[];
   profile: Profile;
@@ -119,7 +117,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSta
 
   // Slow work that changes nothing (a program's start-up) starts ahead: see prepare.ts.
   let failure: { entry: ResolvedStage; cause: unknown } | undefined;
-  const ahead = new PreparedWork(options.stages, (entry) => contextFor(entry), log);
+  const ahead = new PreparedWork(options.stages, contextFor, log);
   ahead.atNextWait();
 
   // The journal: stages whose changes may be in the namespace. Those that can be undone are saved

@@ -47,8 +47,9 @@ export function savedStateStore(runDir: string, log: Logger, identity: () => str
   return {
     load() {
       // state.json.tmp alone: a save was stopped between its two last steps (see save), so it is whole.
-      const file = existsSync(path) || !existsSync(temporary) ? path : temporary;
-      if (file === path && !existsSync(path)) return {}; // the first start (asked first: an error thrown costs more)
+      // Asked, not caught: on a first start there is neither, and an error thrown costs more.
+      const file = existsSync(path) ? path : existsSync(temporary) ? temporary : undefined;
+      if (!file) return {};
       let saved: SavedFile;
       try {
         saved = JSON.parse(readFileSync(file, 'utf8')) as SavedFile;
