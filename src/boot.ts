@@ -1,7 +1,7 @@
 // What bin/startvm hands the bundle, at Symbol.for('startvm.loader') (the two sides must agree; see
-// bin/startvm): how the code cache went, the options that fixed V8's string-hash seed, and an
-// import() that works where the bundle runs compiled through vm.Script. Without bin/startvm (tests,
-// startvm run from its sources) there is none.
+// bin/startvm): how the code cache went, the options that fixed V8's string-hash seed, an import()
+// that works where the bundle runs compiled through vm.Script, and the YAML parses the trained cache
+// holds. Without bin/startvm (tests, startvm run from its sources) there is none.
 
 export interface CodeCacheStatus {
   file: string;
@@ -18,6 +18,17 @@ interface Loader {
   import(specifier: string): Promise<unknown>;
   /** Set by the training run once it has run the start path: only then does bin/startvm write a cache. */
   trained: boolean;
+  /**
+   * JSON of the profiles' YAML parses ([{text, data}]): read from a cache that belongs to this
+   * bundle, and set by the training run for the cache it writes. '[]' when there are none.
+   */
+  parsedProfiles: string;
+}
+
+/** A profile's text and its YAML's data, as the trained cache keeps it. */
+export interface ParsedProfile {
+  text: string;
+  data: Record<string, unknown>;
 }
 
 const loader = (): Loader | undefined => (globalThis as Record<symbol, Loader | undefined>)[Symbol.for('startvm.loader')];
@@ -30,6 +41,32 @@ export const fixedHashSeedOptions = (): readonly string[] => loader()?.fixedHash
 export const markTrained = (): void => {
   const current = loader();
   if (current) current.trained = true;
+};
+
+/** In the training run: the parses the cache is to keep; from here on trainedParseOf finds them, as in a start. */
+export const keepParses = (parsed: readonly ParsedProfile[]): void => {
+  const current = loader();
+  if (current) current.parsedProfiles = JSON.stringify(parsed);
+};
+
+/**
+ * The YAML's data of this exact profile text, as a fresh object, when the trained cache holds its
+ * parse (for checkProfile's parsedBefore); undefined otherwise, or when the cache's line is not
+ * what the training wrote.
+ */
+export const trainedParseOf = (text: string): Record<string, unknown> | undefined => {
+  const json = loader()?.parsedProfiles;
+  if (!json || json === '[]') return undefined;
+  let entries: unknown;
+  try {
+    entries = JSON.parse(json); // anew on each call: the check changes the data it is given
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(entries)) return undefined;
+  const entry = (entries as Partial<ParsedProfile>[]).find((e) => e?.text === text);
+  const data = entry?.data;
+  return typeof data === 'object' && data !== null && !Array.isArray(data) ? data : undefined;
 };
 
 /** import() of a module outside the bundle (a profile's stage module). */

@@ -15,6 +15,7 @@ import { stylish } from '../report/formatters/stylish.ts';
 import type { StageRegistry } from '../engine/registry.ts';
 import { resolveStages, type ResolvedStage } from '../engine/resolve.ts';
 import { stageOrderProblems } from '../profile/semantic.ts';
+import { trainedParseOf } from '../boot.ts';
 
 export const DEFAULT_RUN_DIR = '/run/startvm';
 
@@ -53,7 +54,7 @@ export function loadProfileOrExit(args: ParsedArgs, env: NodeJS.ProcessEnv, log:
     throw new UserError(`cannot read profile ${found.path}: ${(error as Error).message}`, 1);
   }
   const registry = builtinRegistry();
-  const { profile, problems } = checkProfile(text, found.path, { env, catalog: registry.catalog });
+  const { profile, problems } = checkProfile(text, found.path, { env, catalog: registry.catalog, parsedBefore: trainedParseOf });
   const report: FileReport[] = [{ file: found.path, problems }];
   const show = (): void => {
     if (log.format === 'text') {

@@ -146,11 +146,18 @@ export function runChecks(probes: DoctorProbes): CheckResult[] {
   ];
 }
 
-/** The trained code cache (bin/startvm) makes a start faster; without it a start only takes longer. */
+/**
+ * The trained code cache (bin/startvm) makes a start faster; without it a start only takes longer.
+ * So does its parse of the profile, which it has only for the profiles it was trained on.
+ */
 export function codeCacheCheck(load: ProfileLoad, code: CodeCacheStatus | undefined): CheckResult {
   const fix = `where the image is built: startvm lint --cache ${load.file ?? '<profile>'}`;
   if (!code) return ok('code cache', 'not started through bin/startvm, which loads it');
-  if (code.state === 'accepted') return ok('code cache', `compiled code from ${code.file}`);
+  if (code.state === 'accepted') {
+    if (!load.ok) return ok('code cache', `compiled code from ${code.file}`);
+    if (load.parseTrained) return ok('code cache', `compiled code from ${code.file}, and the parse of ${load.file}`);
+    return ok('code cache', `compiled code from ${code.file}; ${load.file} is not among the profiles it was trained on, so each start parses its YAML (${fix} adds it)`);
+  }
   if (code.state === 'mismatch') return notOk('code cache', 'warning', `${code.file} was made from another build of startvm: each start compiles startvm's code`, fix);
   if (code.state === 'rejected') return notOk('code cache', 'warning', `V8 refused ${code.file}: it was made by another Node.js or under other V8 flags (NODE_OPTIONS?): each start compiles startvm's code`, `run startvm with the Node.js and flags it was trained with, or ${fix}`);
   if (code.state === 'training') return ok('code cache', `STARTVM_CODE_CACHE_TRAINING=1: only lint --cache trains ${code.file}; this command leaves it as it is`);

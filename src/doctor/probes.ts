@@ -7,13 +7,21 @@ import { checkProfile } from '../profile/check.ts';
 import { findProfile, ProfileNotFoundError, type FoundProfile } from '../profile/find.ts';
 import { findExecutable, openReadWrite, type DeviceCheck } from '../qemu/probes.ts';
 import { builtinRegistry } from '../stages/index.ts';
-import { codeCacheStatus, type CodeCacheStatus } from '../boot.ts';
+import { codeCacheStatus, trainedParseOf, type CodeCacheStatus } from '../boot.ts';
 
 export type ProfileSource = FoundProfile['source'];
 
 /** The profile as run would load it (env overrides applied), or why it cannot be used. */
 export type ProfileLoad =
-  | { ok: true; file: string; source: ProfileSource; profile: Profile; problems: Problem[] }
+  | {
+      ok: true;
+      file: string;
+      source: ProfileSource;
+      profile: Profile;
+      problems: Problem[];
+      /** Whether the trained cache holds this text's YAML parse, which a start then skips. */
+      parseTrained?: boolean;
+    }
   | {
       ok: false;
       kind: 'missing' | 'unreadable' | 'invalid';
@@ -63,9 +71,9 @@ export function loadProfileForDoctor(flag: string | undefined, env: NodeJS.Proce
     const reason = `cannot read profile ${found.path} (${found.source}): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
     return { ok: false, kind: 'unreadable', file: found.path, source: found.source, reason, problems: [], defaults: defaultsFor(env) };
   }
-  const { profile, problems } = checkProfile(text, found.path, { env, catalog: builtinRegistry().catalog });
+  const { profile, problems } = checkProfile(text, found.path, { env, catalog: builtinRegistry().catalog, parsedBefore: trainedParseOf });
   if (!profile) return { ok: false, kind: 'invalid', file: found.path, source: found.source, reason: `${found.path} (${found.source}) has problems`, problems, defaults: defaultsFor(env) };
-  return { ok: true, file: found.path, source: found.source, profile, problems };
+  return { ok: true, file: found.path, source: found.source, profile, problems, parseTrained: trainedParseOf(text) !== undefined };
 }
 
 export function hostDoctorProbes(profileFlag: string | undefined, env: NodeJS.ProcessEnv): DoctorProbes {

@@ -1,12 +1,13 @@
 // The trained code cache (see bin/startvm): `startvm lint --cache` starts a child process of itself
-// with TRAINING_ENV set; the child checks the same profiles (the YAML and schema code), runs each
-// one's start on a simulated network, and the loader writes V8's code cache when the child exits.
+// with TRAINING_ENV set; the child checks the same profiles (the YAML and schema code), keeps their
+// YAML parses, runs each one's start on a simulated network, and the loader writes V8's code cache
+// and the parses when the child exits.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { StageCatalog } from '../profile/semantic.ts';
-import { checkProfile } from '../profile/check.ts';
+import { checkProfile, parseForCache } from '../profile/check.ts';
 import { simulateStart } from './simulated-start.ts';
-import { codeCacheStatus, markTrained, TRAINING_ENV } from '../boot.ts';
+import { codeCacheStatus, keepParses, markTrained, trainedParseOf, TRAINING_ENV, type ParsedProfile } from '../boot.ts';
 
 /** Whether bin/startvm started this process to train (it reads TRAINING_ENV). */
 export const isTraining = (): boolean => codeCacheStatus()?.state === 'training';
@@ -30,16 +31,46 @@ export function trainCodeCache(files: readonly string[], env: NodeJS.ProcessEnv)
   return undefined;
 }
 
+/** At most this much JSON of parses goes into the cache: every start whose cache holds any reads it whole. */
+export const PARSES_LIMIT = 64 * 1024;
+
+/** The parses the cache keeps: one per distinct text, those JSON carries unchanged, up to PARSES_LIMIT; a note for each left out. */
+export function parsesToKeep(profiles: readonly { file: string; text: string }[]): { parsed: ParsedProfile[]; notes: string[] } {
+  const parsed: ParsedProfile[] = [];
+  const notes: string[] = [];
+  let size = 2; // []
+  for (const { file, text } of profiles) {
+    if (parsed.some((p) => p.text === text)) continue;
+    const data = parseForCache(text);
+    const entrySize = data ? JSON.stringify({ text, data }).length + 1 : 0;
+    if (!data) notes.push(`${file}: its YAML has values JSON cannot keep (.inf, .nan, -0), so its starts parse the YAML`);
+    else if (size + entrySize > PARSES_LIMIT) notes.push(`${file}: its parse does not fit in the ${PARSES_LIMIT / 1024} KiB the cache keeps for parses, so its starts parse the YAML`);
+    else {
+      parsed.push({ text, data });
+      size += entrySize;
+    }
+  }
+  return { parsed, notes };
+}
+
 /**
  * In the training child: each profile's check and, for those without errors, its start on a
- * simulated network. Returns notes on starts that stopped early (without a disk, exec-kvm stops):
- * what ran before is trained all the same.
+ * simulated network. The check runs twice: from the YAML (the path of lint and of a profile the
+ * cache does not know), then from the parse the cache keeps (a start's path). Returns notes on
+ * profiles whose parse is not kept and on starts that stopped early (without a disk, exec-kvm
+ * stops): what ran before is trained all the same.
  */
 export async function trainingRun(files: readonly string[], catalog: StageCatalog): Promise<string[]> {
-  const notes: string[] = [];
+  const usable: { file: string; text: string }[] = [];
   for (const file of files) {
-    const { profile } = checkProfile(readFileSync(file, 'utf8'), file, { env: {}, catalog });
-    if (!profile) continue; // errors: the parent's lint reports them
+    const text = readFileSync(file, 'utf8');
+    if (checkProfile(text, file, { env: {}, catalog }).profile) usable.push({ file, text }); // errors: the parent's lint reports them
+  }
+  const { parsed, notes } = parsesToKeep(usable);
+  keepParses(parsed);
+  for (const { file, text } of usable) {
+    const { profile } = checkProfile(text, file, { env: {}, catalog, parsedBefore: trainedParseOf });
+    if (!profile) continue;
     try {
       if (!(await simulateStart(profile, file))) notes.push(`${file}: the simulated start ended without a hand-over stage`);
     } catch (error) {

@@ -1,7 +1,8 @@
 // The trained code cache, on an installed copy of the package (bin, dist and the shipped files, no
 // sources), the way the image holds it: lint --cache trains it next to the bundle, a start loads it
-// and V8 takes it, doctor says so, a profile's own stage module still loads, and a cache that does
-// not belong to the bundle is refused without harm. Hermetic like the CLI tests: PATH has no ip,
+// and V8 takes it, doctor says so, a start of a profile it was trained on takes that profile's parse
+// from it, a profile's own stage module still loads, and a cache that does not belong to the bundle
+// is refused without harm. Hermetic like the CLI tests: PATH has no ip,
 // dnsmasq or QEMU, and only plan runs, on a profile whose one stage is a module.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -31,17 +32,25 @@ writeFileSync(BROKEN, 'version: 1\nvm: { memory: lots }\n');
 const startvm = (args: string[], env: NodeJS.ProcessEnv = {}, nodeOptions: readonly string[] = []) =>
   execa(process.execPath, [...nodeOptions, `${app}/bin/startvm`, ...args], { reject: false, env: { PATH: '/nonexistent', NO_COLOR: '1', STARTVM_RUN_DIR: `${scratch}/run`, ...env }, extendEnv: false });
 
-async function codeCacheCheck(env: NodeJS.ProcessEnv = {}, nodeOptions: readonly string[] = []): Promise<{ status: string; detail: string }> {
-  const result = await startvm(['doctor', '--json', '--profile', MODULE_ONLY], env, nodeOptions);
+async function codeCacheCheck(env: NodeJS.ProcessEnv = {}, nodeOptions: readonly string[] = [], profile = MODULE_ONLY): Promise<{ status: string; detail: string }> {
+  const result = await startvm(['doctor', '--json', '--profile', profile], env, nodeOptions);
   return (JSON.parse(result.stdout) as { check: string; status: string; detail: string }[]).find((r) => r.check === 'code cache')!;
 }
 
-async function planModuleOnly(env: NodeJS.ProcessEnv = {}): Promise<void> {
+async function planModuleOnly(env: NodeJS.ProcessEnv = {}, greeting = 'hello'): Promise<void> {
   const plan = await startvm(['plan', '--json', '--profile', MODULE_ONLY], env);
   assert.is(plan.exitCode, 0, plan.stderr);
   const { stages } = JSON.parse(plan.stdout) as { stages: { stage: string; steps: string[] }[] };
   assert.equal(stages.map((s) => s.stage), ['announce']);
-  assert.match(stages[0]!.steps[0]!, /^write "hello" to /, 'the stage module was imported and planned');
+  assert.match(stages[0]!.steps[0]!, new RegExp(`^write "${greeting}" to `), 'the stage module was imported and planned');
+}
+
+/** The cache file's parts: the bundle's identity line, the parses line, V8's data. */
+function cacheParts(file: string): { identity: string; parses: { text: string; data: Record<string, unknown> }[]; code: Buffer } {
+  const data = readFileSync(file);
+  const first = data.indexOf(10);
+  const second = data.indexOf(10, first + 1);
+  return { identity: data.toString('utf8', 0, first), parses: JSON.parse(data.toString('utf8', first + 1, second)), code: data.subarray(second + 1) };
 }
 
 test('untrained: doctor says there is no code cache, and everything works without it', async () => {
@@ -55,8 +64,11 @@ test('lint --cache trains the cache next to the bundle; the next start loads it,
   assert.is(lint.stderr, '', 'the simulated start reached the hand-over: no note, no warning');
   assert.ok(statSync(CACHE).size > 100_000, 'compiled functions, not just the top level');
   const id = readFileSync(`${app}/dist/startvm.cjs.sha256`, 'utf8').trim();
-  assert.is(readFileSync(CACHE).toString('utf8', 0, 200).split('\n')[0], JSON.stringify({ bundle: id }), 'made from this bundle (the build\'s SHA-256 of it)');
-  assert.equal(await codeCacheCheck(), { check: 'code cache', status: 'ok', detail: `compiled code from ${CACHE}` } as never);
+  const { identity, parses } = cacheParts(CACHE);
+  assert.is(identity, JSON.stringify({ bundle: id }), 'made from this bundle (the build\'s SHA-256 of it)');
+  assert.equal(parses.map((p) => p.text), [readFileSync(FULL, 'utf8')], 'the parse of the profile it was trained on');
+  assert.equal(await codeCacheCheck({}, [], FULL), { check: 'code cache', status: 'ok', detail: `compiled code from ${CACHE}, and the parse of ${FULL}` } as never);
+  assert.equal(await codeCacheCheck(), { check: 'code cache', status: 'ok', detail: `compiled code from ${CACHE}; ${MODULE_ONLY} is not among the profiles it was trained on, so each start parses its YAML (where the image is built: startvm lint --cache ${MODULE_ONLY} adds it)` } as never);
   // The bundle runs through vm.Script now: its import() of a stage module goes through bin/startvm.
   await planModuleOnly();
 });
@@ -65,11 +77,37 @@ test("with the image's Node options (the Dockerfile ENTRYPOINT's --no-rehash-sna
   // bin/startvm puts the flag back to its default once the isolate exists: otherwise V8's flag hash
   // would differ from the training run's, and V8 would refuse the cache (and Node's own for its modules).
   assert.ok(imageNodeOptions().includes('--no-rehash-snapshot'));
-  const check = await codeCacheCheck({}, imageNodeOptions());
-  assert.equal(check, { check: 'code cache', status: 'ok', detail: `compiled code from ${CACHE}` } as never);
+  const check = await codeCacheCheck({}, imageNodeOptions(), FULL);
+  assert.equal(check, { check: 'code cache', status: 'ok', detail: `compiled code from ${CACHE}, and the parse of ${FULL}` } as never);
   const plan = await startvm(['plan', '--json', '--profile', MODULE_ONLY], {}, imageNodeOptions());
   assert.is(plan.exitCode, 0, plan.stderr);
   assert.not.match(plan.stderr, /Warning|DEP0111/, 'no warning from Node');
+});
+
+test("a start of a profile the cache was trained on takes the profile's parse from it; another text is parsed", async () => {
+  const env = { STARTVM_CODE_CACHE: `${scratch}/parses.codecache` };
+  const lint = await startvm(['lint', '--cache', FULL, MODULE_ONLY], env);
+  assert.is(lint.exitCode, 0, lint.stderr);
+  await planModuleOnly(env);
+  // Change the greeting in the cache's parse only (a real cache never disagrees with its text): the
+  // plan shows the cache's, so the start read the parse and not the YAML.
+  const { identity, parses, code } = cacheParts(env.STARTVM_CODE_CACHE);
+  assert.equal(parses.map((p) => p.text), [readFileSync(FULL, 'utf8'), readFileSync(MODULE_ONLY, 'utf8')]);
+  const edited = parses.map((p) => (p.text.includes('announce') ? { ...p, data: JSON.parse(JSON.stringify(p.data).replace('"hello"', '"from the cache"')) } : p));
+  writeFileSync(env.STARTVM_CODE_CACHE, Buffer.concat([Buffer.from(`${identity}\n${JSON.stringify(edited)}\n`), code]));
+  assert.equal((await codeCacheCheck(env)).detail, `compiled code from ${env.STARTVM_CODE_CACHE}, and the parse of ${MODULE_ONLY}`);
+  await planModuleOnly(env, 'from the cache');
+  // One more comment line makes another text: parsed from the YAML, the cache's parse unused.
+  const text = readFileSync(MODULE_ONLY, 'utf8');
+  try {
+    writeFileSync(MODULE_ONLY, `# edited\n${text}`);
+    await planModuleOnly(env);
+  } finally {
+    writeFileSync(MODULE_ONLY, text);
+  }
+  // A parses line that is not what the training wrote: no parse is used, and the start goes on.
+  writeFileSync(env.STARTVM_CODE_CACHE, Buffer.concat([Buffer.from(`${identity}\n{"not": "a list"\n`), code]));
+  await planModuleOnly(env);
 });
 
 test('a cache from another build of the same length is refused (V8 alone would take it), and starts still work', async () => {

@@ -1,0 +1,32 @@
+// Which YAML parses the trained cache keeps: every start with such a cache reads them all, so
+// there is a limit, and only parses JSON gives back unchanged go in.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { PARSES_LIMIT, parsesToKeep } from '../../../src/warmup/code-cache.ts';
+
+const profile = (n: number, padding = 0) => ({ file: `p${n}.yaml`, text: `# ${'x'.repeat(padding)}\nversion: 1\nvm: { memory: ${256 + n} }\n` });
+
+test('each distinct text once, with its data', () => {
+  const { parsed, notes } = parsesToKeep([profile(1), profile(2), { ...profile(1), file: 'copy-of-p1.yaml' }]);
+  assert.equal(parsed, [
+    { text: profile(1).text, data: { version: 1, vm: { memory: 257 } } },
+    { text: profile(2).text, data: { version: 1, vm: { memory: 258 } } },
+  ]);
+  assert.equal(notes, []);
+});
+
+test('a parse JSON would change is left out, with a note', () => {
+  const { parsed, notes } = parsesToKeep([{ file: 'inf.yaml', text: 'version: 1\nx: .inf\n' }, profile(1)]);
+  assert.equal(parsed.map((p) => p.text), [profile(1).text]);
+  assert.equal(notes, ['inf.yaml: its YAML has values JSON cannot keep (.inf, .nan, -0), so its starts parse the YAML']);
+});
+
+test('the parses stop at the limit; the profiles after it get a note', () => {
+  const big = Math.floor(PARSES_LIMIT / 3);
+  const { parsed, notes } = parsesToKeep([profile(1, big), profile(2, big), profile(3, big), profile(4, 10)]);
+  assert.equal(parsed.map((p) => p.text), [profile(1, big).text, profile(2, big).text, profile(4, 10).text], 'a small one after a big one still fits');
+  assert.ok(JSON.stringify(parsed).length <= PARSES_LIMIT);
+  assert.equal(notes, [`p3.yaml: its parse does not fit in the ${PARSES_LIMIT / 1024} KiB the cache keeps for parses, so its starts parse the YAML`]);
+});
+
+test.run();
