@@ -8,7 +8,7 @@ import { flushLogs } from '../engine/logger.ts';
 
 export async function planCommand(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number> {
   const log = makeLogger(args, env);
-  const loaded = loadProfileOrExit(args, env, log);
+  const loaded = await loadProfileOrExit(args, env, log);
   const stages = await resolveOrExit(loaded.profile, loaded.registry, loaded.profileDir);
   let plan;
   try {

@@ -35,7 +35,7 @@ export async function runCommand(args: ParsedArgs, env: NodeJS.ProcessEnv): Prom
 
 async function checkAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, ip: IpSession): Promise<number> {
   const log = makeLogger(args, env);
-  const { profile, profileDir, registry } = loadProfileOrExit(args, env, log);
+  const { profile, profileDir, registry } = await loadProfileOrExit(args, env, log);
   const stages = await resolveOrExit(profile, registry, profileDir);
   const runDir = runDirOf(args, env);
   prepareRunDir(runDir);

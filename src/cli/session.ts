@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import type { ParsedArgs } from './args.ts';
 import type { Profile } from '../profile/types.ts';
 import type { FileReport } from '../report/problem.ts';
-import { checkProfile } from '../profile/check.ts';
+import { profileFromParse } from '../profile/check-data.ts';
 import { envSetting } from '../profile/env.ts';
 import { findProfile, ProfileNotFoundError } from '../profile/find.ts';
 import { isTerminal } from '../engine/node-handles.ts';
@@ -38,8 +38,12 @@ export interface LoadedProfile {
   registry: StageRegistry;
 }
 
-/** Finds, reads and checks the profile with env overrides applied; problems end the command (exit 1). */
-export function loadProfileOrExit(args: ParsedArgs, env: NodeJS.ProcessEnv, log: Logger): LoadedProfile {
+/**
+ * Finds, reads and checks the profile with env overrides applied; problems end the command (exit 1).
+ * A profile whose parse the trained cache holds is checked from it: the YAML library is loaded only
+ * for another profile, or for the lines and columns of a problem.
+ */
+export async function loadProfileOrExit(args: ParsedArgs, env: NodeJS.ProcessEnv, log: Logger): Promise<LoadedProfile> {
   let found;
   try {
     found = findProfile(args.profile, env);
@@ -54,7 +58,10 @@ export function loadProfileOrExit(args: ParsedArgs, env: NodeJS.ProcessEnv, log:
     throw new UserError(`cannot read profile ${found.path}: ${(error as Error).message}`, 1);
   }
   const registry = builtinRegistry();
-  const { profile, problems } = checkProfile(text, found.path, { env, catalog: registry.catalog, parsedBefore: trainedParseOf });
+  const options = { env, catalog: registry.catalog };
+  const known = trainedParseOf(text);
+  const fromParse = known && profileFromParse(known, found.path, options);
+  const { profile, problems } = fromParse ? { profile: fromParse, problems: [] } : (await import('../profile/check.ts')).checkProfile(text, found.path, options);
   const report: FileReport[] = [{ file: found.path, problems }];
   const show = (): void => {
     if (log.format === 'text') {

@@ -71,7 +71,7 @@ export function loadProfileForDoctor(flag: string | undefined, env: NodeJS.Proce
     const reason = `cannot read profile ${found.path} (${found.source}): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
     return { ok: false, kind: 'unreadable', file: found.path, source: found.source, reason, problems: [], defaults: defaultsFor(env) };
   }
-  const { profile, problems } = checkProfile(text, found.path, { env, catalog: builtinRegistry().catalog, parsedBefore: trainedParseOf });
+  const { profile, problems } = checkProfile(text, found.path, { env, catalog: builtinRegistry().catalog });
   if (!profile) return { ok: false, kind: 'invalid', file: found.path, source: found.source, reason: `${found.path} (${found.source}) has problems`, problems, defaults: defaultsFor(env) };
   return { ok: true, file: found.path, source: found.source, profile, problems, parseTrained: trainedParseOf(text) !== undefined };
 }

@@ -1,27 +1,15 @@
-// Profile text in, validated profile or problems out. The one code path shared by run, plan and lint.
-import { dirname, resolve } from 'node:path';
+// Profile text in, validated profile or problems out. The one code path shared by run, plan and lint
+// (a start whose profile's parse the trained cache knows takes check-data.ts's shortcut first).
 import { isDeepStrictEqual } from 'node:util';
 import { LineCounter, parseDocument } from 'yaml';
-import validate from './generated/profile-validator.cjs';
 import type { Problem } from '../report/problem.ts';
 import type { Profile } from './types.ts';
-import { applyEnvOverrides, type EnvOrigins } from './env.ts';
-import { locate, NO_SPAN } from './positions.ts';
-import { schemaProblems, type PendingProblem } from './schema-errors.ts';
-import { expandStageEntries, normalizeProfile } from './normalize.ts';
-import { semanticProblems, type StageCatalog } from './semantic.ts';
+import type { EnvOrigins } from './env.ts';
+import { NO_SPAN } from './positions.ts';
+import { locate } from './locate.ts';
+import { checkData, type CheckOptions } from './check-data.ts';
 
-export interface CheckOptions {
-  /** Variables to apply as overrides; lint passes {} so a file is judged on its own. */
-  env: NodeJS.ProcessEnv;
-  catalog: StageCatalog;
-  /**
-   * The YAML's data for exactly this text, when it was parsed before (the trained cache, see
-   * src/boot.ts), as a fresh object: the check then skips the YAML parse. A profile with any
-   * problem is parsed all the same, for the lines and columns of its problems.
-   */
-  parsedBefore?: (text: string) => Record<string, unknown> | undefined;
-}
+export type { CheckOptions } from './check-data.ts';
 
 export interface CheckResult {
   profile?: Profile;
@@ -34,11 +22,6 @@ function originOf(path: string, origins: EnvOrigins): { name: string; raw: strin
 }
 
 export function checkProfile(text: string, file: string, options: CheckOptions): CheckResult {
-  const known = options.parsedBefore?.(text);
-  if (known) {
-    const { profile, pending } = checkData(known, file, options);
-    if (profile && pending.length === 0) return { profile, problems: [] };
-  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -79,21 +62,6 @@ const mappingOf = (value: unknown): Record<string, unknown> | undefined => {
   const data = value ?? {};
   return typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : undefined;
 };
-
-/** Everything after the YAML: env overrides, the schema, the profile's own rules. Changes data. */
-function checkData(data: Record<string, unknown>, file: string, { env, catalog }: CheckOptions): { profile?: Profile; pending: PendingProblem[]; origins: EnvOrigins } {
-  expandStageEntries(data);
-  const { problems: envProblems, origins } = applyEnvOverrides(data, env);
-  const pending: PendingProblem[] = [...envProblems];
-  let profile: Profile | undefined;
-  if (validate(data)) {
-    profile = normalizeProfile(data, dirname(resolve(file)));
-    pending.push(...semanticProblems(profile, catalog, dirname(file)));
-  } else {
-    pending.push(...schemaProblems(validate.errors ?? []));
-  }
-  return { profile, pending, origins };
-}
 
 /**
  * The YAML's data of a profile text, for the trained cache to keep as JSON: undefined when the text

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { StageCatalog } from '../profile/semantic.ts';
 import { checkProfile, parseForCache } from '../profile/check.ts';
+import { profileFromParse } from '../profile/check-data.ts';
 import { simulateStart } from './simulated-start.ts';
 import { codeCacheStatus, keepParses, markTrained, trainedParseOf, TRAINING_ENV, type ParsedProfile } from '../boot.ts';
 
@@ -69,7 +70,10 @@ export async function trainingRun(files: readonly string[], catalog: StageCatalo
   const { parsed, notes } = parsesToKeep(usable);
   keepParses(parsed);
   for (const { file, text } of usable) {
-    const { profile } = checkProfile(text, file, { env: {}, catalog, parsedBefore: trainedParseOf });
+    // As a start does (src/cli/session.ts): from the kept parse when there is one.
+    const options = { env: {}, catalog };
+    const known = trainedParseOf(text);
+    const profile = (known && profileFromParse(known, file, options)) || checkProfile(text, file, options).profile;
     if (!profile) continue;
     try {
       if (!(await simulateStart(profile, file))) notes.push(`${file}: the simulated start ended without a hand-over stage`);

@@ -1,9 +1,12 @@
-// checkProfile with a parse from before (the trained cache's): the YAML is skipped when the check
-// finds nothing to report, and parsed after all when it does, so every problem still has its line.
+// A profile checked from a parse made before (the trained cache's): the same profile as from its
+// YAML when the check finds nothing to report, and nothing when it does, so that the caller parses
+// the YAML for the lines and columns of the problems. That path needs no YAML library.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { checkProfile, parseForCache } from '../../../src/profile/check.ts';
+import { profileFromParse } from '../../../src/profile/check-data.ts';
 import { builtinRegistry } from '../../../src/stages/index.ts';
+import { staticImports } from '../../helpers/imports.ts';
 
 const { catalog } = builtinRegistry();
 const FILE = '/etc/startvm/profile.yaml';
@@ -14,59 +17,46 @@ vm:
 stages: [capture, bridge, readdress, dhcp]
 `;
 
-/** A lookup that knows TEXT only, with the data it is given (a fresh copy each time, as the cache's). */
-const knowing = (data: Record<string, unknown>) => {
-  const calls: string[] = [];
-  const lookup = (text: string) => {
-    calls.push(text);
-    return text === TEXT ? (JSON.parse(JSON.stringify(data)) as Record<string, unknown>) : undefined;
-  };
-  return { lookup, calls };
-};
+/** The parse as the cache gives it: a fresh copy each time (the check changes what it is given). */
+const parse = (data: Record<string, unknown> = parseForCache(TEXT)!) => JSON.parse(JSON.stringify(data)) as Record<string, unknown>;
 
-test('a known text gives the same profile as its YAML', () => {
-  const { lookup, calls } = knowing(parseForCache(TEXT)!);
+test('a parse gives the same profile as its YAML', () => {
   const fromYaml = checkProfile(TEXT, FILE, { env: {}, catalog });
-  const fromParse = checkProfile(TEXT, FILE, { env: {}, catalog, parsedBefore: lookup });
-  assert.equal(fromParse, fromYaml);
-  assert.equal(calls, [TEXT]);
+  assert.equal(fromYaml.problems, []);
+  assert.equal(profileFromParse(parse(), FILE, { env: {}, catalog }), fromYaml.profile);
 });
 
-test('the parse is what the check reads: the YAML is not parsed again', () => {
-  // A parse that says otherwise than the text (never so in a real cache) shows which one was used.
-  const { lookup } = knowing({ ...parseForCache(TEXT)!, vm: { memory: 1024, accel: 'tcg' } });
-  const { profile, problems } = checkProfile(TEXT, FILE, { env: {}, catalog, parsedBefore: lookup });
-  assert.equal(problems, []);
+test('the parse is what is checked, not the text', () => {
+  // A parse that says otherwise than the text (never so in a real cache) shows which one was read.
+  const profile = profileFromParse(parse({ ...parseForCache(TEXT)!, vm: { memory: 1024, accel: 'tcg' } }), FILE, { env: {}, catalog });
   assert.is(profile?.vm.memory, 1024);
 });
 
 test('env overrides apply to the parse as to the YAML', () => {
-  const { lookup } = knowing(parseForCache(TEXT)!);
-  const { profile } = checkProfile(TEXT, FILE, { env: { NO_DHCP: 'true' }, catalog, parsedBefore: lookup });
+  const profile = profileFromParse(parse(), FILE, { env: { NO_DHCP: 'true' }, catalog });
+  assert.equal(profile, checkProfile(TEXT, FILE, { env: { NO_DHCP: 'true' }, catalog }).profile);
   assert.is(profile?.stages.find((s) => s.stage === 'dhcp')?.enabled, false);
 });
 
-test('a problem sends the check to the YAML: lines and columns as without the parse', () => {
-  const { lookup } = knowing(parseForCache(TEXT)!);
-  // An env value the schema refuses, and a profile that leaves the bridge out while dhcp needs it.
-  for (const [text, env] of [
-    [TEXT, { STARTVM_MEMORY: 'lots' }],
-    [TEXT.replace('bridge, ', ''), {}],
-  ] as const) {
-    const withParse = checkProfile(text, FILE, { env, catalog, parsedBefore: lookup });
-    assert.equal(withParse, checkProfile(text, FILE, { env, catalog }));
-    assert.ok(withParse.problems.length > 0, `${text} with ${JSON.stringify(env)} has a problem`);
-  }
-  // A parse whose data has a problem the text does not have is not believed either.
-  const { lookup: wrong } = knowing({ ...parseForCache(TEXT)!, vm: { memory: 'lots' } });
-  assert.equal(checkProfile(TEXT, FILE, { env: {}, catalog, parsedBefore: wrong }), checkProfile(TEXT, FILE, { env: {}, catalog }));
+test('any problem, error or warning, gives no profile: the caller parses the YAML to place it', () => {
+  // An env value the schema refuses; dhcp without the bridge it needs; a parse with a bad value.
+  const cases = [
+    { data: parse(), env: { STARTVM_MEMORY: 'lots' } },
+    { data: parse(parseForCache(TEXT.replace('bridge, ', ''))!), env: {} },
+    { data: parse({ ...parseForCache(TEXT)!, vm: { memory: 'lots' } }), env: {} },
+  ];
+  for (const { data, env } of cases) assert.is(profileFromParse(data, FILE, { env, catalog }), undefined, JSON.stringify({ data, env }));
+  const warned = checkProfile(TEXT.replace('bridge, ', ''), FILE, { env: {}, catalog });
+  assert.ok(warned.problems.length > 0 && warned.problems.every((p) => p.line > 0), 'the YAML path places each problem on its line');
 });
 
-test('an unknown text is parsed from its YAML', () => {
-  const { lookup, calls } = knowing({ version: 1, vm: { memory: 1024 } });
-  const other = TEXT.replace('memory: 256', 'memory: 384');
-  assert.is(checkProfile(other, FILE, { env: {}, catalog, parsedBefore: lookup }).profile?.vm.memory, 384);
-  assert.equal(calls, [other]);
+test('neither the check of a parse nor the run command loads the YAML library on its own', async () => {
+  for (const entry of ['src/profile/check-data.ts', 'src/cli/run.ts']) {
+    const imports = await staticImports(entry);
+    assert.ok(imports.some((file) => file.endsWith('src/profile/env.ts')), `${entry}: the walk follows the imports`);
+    assert.equal(imports.filter((file) => file.includes('node_modules/yaml/')), [], entry);
+  }
+  assert.ok((await staticImports('src/profile/check.ts')).some((file) => file.includes('node_modules/yaml/')), 'the walk would see it');
 });
 
 test('parseForCache keeps what JSON gives back unchanged, and nothing else', () => {
