@@ -57,14 +57,15 @@ async function bundleCli(): Promise<void> {
     target: 'node22',
     sourcemap: 'linked',
     logLevel: 'warning',
-    // src/paths.ts finds shipped files relative to import.meta.url, which CommonJS lacks.
-    define: { 'import.meta.url': '__startvmModuleUrl' },
+    // src/paths.ts finds shipped files relative to import.meta.dirname, which CommonJS lacks: its
+    // __dirname is the same place (import.meta.url is not used: a file URL costs ~0.1 ms to build).
+    define: { 'import.meta.dirname': '__dirname' },
     // The bundle brings CommonJS's function wrapper itself and calls it at once: as a module,
     // require() runs it with the usual exports, require, module, __filename and __dirname; bin/startvm
     // compiles the file as it is (no wrapped copy of the whole text to allocate, which cost ~1 ms and a
     // garbage collection on every start) and hands them over in `cjs` on its loader object.
     // "use strict" first in the function: the banner would otherwise push esbuild's directive out of first place.
-    banner: { js: "(function (exports, require, module, __filename, __dirname) {\n'use strict';\nconst __startvmModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+    banner: { js: "(function (exports, require, module, __filename, __dirname) {\n'use strict';" },
     footer: { js: "})(...(globalThis[Symbol.for('startvm.loader')]?.cjs ?? [exports, require, module, __filename, __dirname]));" },
     metafile: true,
   });
