@@ -133,6 +133,11 @@ export interface HandoverResult {
   ratioUntrained: number;
   /** The same with the floor taken off both: what startvm and the script themselves cost. */
   ratioNet: number;
+  /**
+   * startvm / shell within each round (the two ran a second apart), summarised over the rounds:
+   * the VM's drift over a run cancels, which the ratio of the medians does not do.
+   */
+  pairedRatio: Summary;
   ratioUntrainedNet: number;
   phases: Phases;
   phasesUntrained: Phases;
@@ -182,6 +187,7 @@ export async function measureHandover(ws: Workspace, runs: number, warmups: numb
     ratio: m('startvm') / m('shell'),
     ratioUntrained: m('startvm-untrained') / m('shell'),
     ratioNet: (m('startvm') - m('floor')) / (m('shell') - m('floor')),
+    pairedRatio: summarize(samples.startvm.map((ms, round) => ms / samples.shell[round]!)),
     ratioUntrainedNet: (m('startvm-untrained') - m('floor')) / (m('shell') - m('floor')),
     phases: phasesOf(launches.startvm),
     phasesUntrained: phasesOf(launches['startvm-untrained']),

@@ -77,6 +77,7 @@ try {
       ['shell baseline (bench/baseline.sh)', ms(r.summary.shell.median), range(r.summary.shell), '', ''],
       ['floor: stand-in exec’d directly (same spawn path)', ms(r.summary.floor.median), range(r.summary.floor), '', ''],
       ['ratio startvm / shell (medians)', r.ratio.toFixed(2), '', '≤ 1.00', verdict(ok)],
+      ['ratio startvm / shell, paired: median of the rounds\' ratios (quartiles)', r.pairedRatio.median.toFixed(2), `${r.pairedRatio.q1.toFixed(2)}–${r.pairedRatio.q3.toFixed(2)}`, '', ''],
       ['ratio startvm untrained / shell', r.ratioUntrained.toFixed(2), '', '', ''],
       ['ratios with the floor taken off both', `${r.ratioNet.toFixed(2)}, ${r.ratioUntrainedNet.toFixed(2)}`, '', '', ''],
       ...r.phases.map(([name, value]): Row => [`  startvm phase: ${name}`, ms(value), '', '', '']),

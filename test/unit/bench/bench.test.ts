@@ -41,6 +41,7 @@ test('bench/run.ts --quick prints the four sections with medians, the ratio and 
   assert.match(out, /^floor: stand-in exec’d directly/m);
   assert.match(out, /^ratio startvm \/ shell \(medians\)\s+\d+\.\d\d\s+≤ 1\.00\s+(PASS|FAIL)$/m);
   assert.match(out, /^ratio startvm untrained \/ shell\s+\d+\.\d\d\s*$/m);
+  assert.match(out, /^ratio startvm \/ shell, paired: median of the rounds' ratios \(quartiles\)\s+\d+\.\d\d\s+\d+\.\d\d–\d+\.\d\d\s*$/m);
   assert.match(out, /untrained phase: dhcp/);
   assert.match(out, /startvm phase: dhcp/);
   assert.match(out, /n=2 each/);
