@@ -134,8 +134,8 @@ export interface HandoverResult {
   /** The same with the floor taken off both: what startvm and the script themselves cost. */
   ratioNet: number;
   /**
-   * startvm / shell within each round (the two ran a second apart), summarised over the rounds:
-   * the VM's drift over a run cancels, which the ratio of the medians does not do.
+   * startvm / shell of each round (a round runs the four variants once each, one after another),
+   * over the rounds: the VM's drift over a run cancels, which the ratio of the medians does not do.
    */
   pairedRatio: Summary;
   ratioUntrainedNet: number;

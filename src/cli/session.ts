@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import type { ParsedArgs } from './args.ts';
 import type { Profile } from '../profile/types.ts';
 import type { FileReport } from '../report/problem.ts';
-import { profileFromParse } from '../profile/check-data.ts';
+import { checkProfileText } from '../profile/check-text.ts';
 import { envSetting } from '../profile/env.ts';
 import { findProfile, ProfileNotFoundError } from '../profile/find.ts';
 import { isTerminal } from '../engine/node-handles.ts';
@@ -58,10 +58,7 @@ export async function loadProfileOrExit(args: ParsedArgs, env: NodeJS.ProcessEnv
     throw new UserError(`cannot read profile ${found.path}: ${(error as Error).message}`, 1);
   }
   const registry = builtinRegistry();
-  const options = { env, catalog: registry.catalog };
-  const known = trainedParseOf(text);
-  const fromParse = known && profileFromParse(known, found.path, options);
-  const { profile, problems } = fromParse ? { profile: fromParse, problems: [] } : (await import('../profile/check.ts')).checkProfile(text, found.path, options);
+  const { profile, problems } = await checkProfileText(text, found.path, { env, catalog: registry.catalog }, trainedParseOf(text));
   const report: FileReport[] = [{ file: found.path, problems }];
   const show = (): void => {
     if (log.format === 'text') {

@@ -148,15 +148,22 @@ export function runChecks(probes: DoctorProbes): CheckResult[] {
 
 /**
  * The trained code cache (bin/startvm) makes a start faster; without it a start only takes longer.
- * So does its parse of the profile, which it has only for the profiles it was trained on.
+ * So does its parse of the profile, which it has only for the profiles it was trained on; a parse
+ * that differs from the file's YAML would make starts run another profile than the file says.
  */
 export function codeCacheCheck(load: ProfileLoad, code: CodeCacheStatus | undefined): CheckResult {
   const fix = `where the image is built: startvm lint --cache ${load.file ?? '<profile>'}`;
   if (!code) return ok('code cache', 'not started through bin/startvm, which loads it');
+  if (load.ok && load.cachedParse === 'differs') {
+    return notOk('code cache', 'error', `${code.file} holds a parse of ${load.file} that differs from the file's YAML, and starts take the cache's: startvm lint --cache did not make it from this text`, `rebuild the cache ${fix}, and keep it as read-only as the bundle`);
+  }
   if (code.state === 'accepted') {
     if (!load.ok) return ok('code cache', `compiled code from ${code.file}`);
-    if (load.parseTrained) return ok('code cache', `compiled code from ${code.file}, and the parse of ${load.file}`);
-    return ok('code cache', `compiled code from ${code.file}; ${load.file} is not among the profiles it was trained on, so each start parses its YAML (${fix} adds it)`);
+    if (load.cachedParse === 'matches') {
+      if (load.problems.length === 0) return ok('code cache', `compiled code from ${code.file}, and the parse of ${load.file}`);
+      return ok('code cache', `compiled code from ${code.file}, and the parse of ${load.file}, which starts do not take: they parse the YAML to point at its problems`);
+    }
+    return ok('code cache', `compiled code from ${code.file}; it has no parse of ${load.file} (a profile it was not trained on, or one whose parse lint --cache left out, see its notes), so each start parses its YAML (${fix} adds it)`);
   }
   if (code.state === 'mismatch') return notOk('code cache', 'warning', `${code.file} was made from another build of startvm: each start compiles startvm's code`, fix);
   if (code.state === 'rejected') return notOk('code cache', 'warning', `V8 refused ${code.file}: it was made by another Node.js or under other V8 flags (NODE_OPTIONS?): each start compiles startvm's code`, `run startvm with the Node.js and flags it was trained with, or ${fix}`);

@@ -1,9 +1,10 @@
 // What doctor reads from the host, behind one injectable object so every check is a pure function
 // tested with stand-ins. Each probe only looks: opening a device and closing it creates nothing.
 import { readFileSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
 import type { Profile } from '../profile/types.ts';
 import type { Problem } from '../report/problem.ts';
-import { checkProfile } from '../profile/check.ts';
+import { checkProfile, parseForCache } from '../profile/check.ts';
 import { findProfile, ProfileNotFoundError, type FoundProfile } from '../profile/find.ts';
 import { findExecutable, openReadWrite, type DeviceCheck } from '../qemu/probes.ts';
 import { builtinRegistry } from '../stages/index.ts';
@@ -19,8 +20,11 @@ export type ProfileLoad =
       source: ProfileSource;
       profile: Profile;
       problems: Problem[];
-      /** Whether the trained cache holds this text's YAML parse, which a start then skips. */
-      parseTrained?: boolean;
+      /**
+       * The trained cache's parse of this text, against the file's YAML: a start without problems
+       * takes the cache's (matches: the same; differs: not made from this text by lint --cache).
+       */
+      cachedParse?: 'matches' | 'absent' | 'differs';
     }
   | {
       ok: false;
@@ -73,7 +77,9 @@ export function loadProfileForDoctor(flag: string | undefined, env: NodeJS.Proce
   }
   const { profile, problems } = checkProfile(text, found.path, { env, catalog: builtinRegistry().catalog });
   if (!profile) return { ok: false, kind: 'invalid', file: found.path, source: found.source, reason: `${found.path} (${found.source}) has problems`, problems, defaults: defaultsFor(env) };
-  return { ok: true, file: found.path, source: found.source, profile, problems, parseTrained: trainedParseOf(text) !== undefined };
+  const cached = trainedParseOf(text);
+  const cachedParse = cached === undefined ? 'absent' : isDeepStrictEqual(cached, parseForCache(text)) ? 'matches' : 'differs';
+  return { ok: true, file: found.path, source: found.source, profile, problems, cachedParse };
 }
 
 export function hostDoctorProbes(profileFlag: string | undefined, env: NodeJS.ProcessEnv): DoctorProbes {

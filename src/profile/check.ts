@@ -1,7 +1,7 @@
 // Profile text in, validated profile or problems out. The one code path shared by run, plan and lint
 // (a start whose profile's parse the trained cache knows takes check-data.ts's shortcut first).
 import { isDeepStrictEqual } from 'node:util';
-import { LineCounter, parseDocument } from 'yaml';
+import { LineCounter, parseDocument, visit } from 'yaml';
 import type { Problem } from '../report/problem.ts';
 import type { Profile } from './types.ts';
 import type { EnvOrigins } from './env.ts';
@@ -65,12 +65,21 @@ const mappingOf = (value: unknown): Record<string, unknown> | undefined => {
 
 /**
  * The YAML's data of a profile text, for the trained cache to keep as JSON: undefined when the text
- * has YAML errors, is not a mapping, or holds a value that JSON would not give back the same
- * (.inf, .nan, -0).
+ * has YAML errors, is not a mapping, has aliases (JSON would make copies of what the YAML shares,
+ * and the check changes what it is given in place), or holds a value that JSON would not give back
+ * the same (.inf, .nan, -0, binary).
  */
 export function parseForCache(text: string): Record<string, unknown> | undefined {
   const doc = parseDocument(text, { uniqueKeys: true });
   if (doc.errors.length > 0) return undefined;
+  let aliased = false;
+  visit(doc, {
+    Alias: () => {
+      aliased = true;
+      return visit.BREAK;
+    },
+  });
+  if (aliased) return undefined;
   const data = mappingOf(doc.toJS());
   return data && isDeepStrictEqual(JSON.parse(JSON.stringify(data)), data) ? data : undefined;
 }

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { StageCatalog } from '../profile/semantic.ts';
 import { checkProfile, parseForCache } from '../profile/check.ts';
-import { profileFromParse } from '../profile/check-data.ts';
+import { checkProfileText } from '../profile/check-text.ts';
 import { simulateStart } from './simulated-start.ts';
 import { codeCacheStatus, keepParses, markTrained, trainedParseOf, TRAINING_ENV, type ParsedProfile } from '../boot.ts';
 
@@ -32,19 +32,21 @@ export function trainCodeCache(files: readonly string[], env: NodeJS.ProcessEnv)
   return undefined;
 }
 
-/** At most this much JSON of parses goes into the cache: every start whose cache holds any reads it whole. */
+/** At most this many bytes of JSON of parses go into the cache: every start whose cache holds any reads it whole. */
 export const PARSES_LIMIT = 64 * 1024;
 
 /** The parses the cache keeps: one per distinct text, those JSON carries unchanged, up to PARSES_LIMIT; a note for each left out. */
 export function parsesToKeep(profiles: readonly { file: string; text: string }[]): { parsed: ParsedProfile[]; notes: string[] } {
   const parsed: ParsedProfile[] = [];
   const notes: string[] = [];
+  const seen = new Set<string>();
   let size = 2; // []
   for (const { file, text } of profiles) {
-    if (parsed.some((p) => p.text === text)) continue;
+    if (seen.has(text)) continue;
+    seen.add(text);
     const data = parseForCache(text);
-    const entrySize = data ? JSON.stringify({ text, data }).length + 1 : 0;
-    if (!data) notes.push(`${file}: its YAML has values JSON cannot keep (.inf, .nan, -0), so its starts parse the YAML`);
+    const entrySize = data ? Buffer.byteLength(JSON.stringify({ text, data })) + 1 : 0;
+    if (!data) notes.push(`${file}: its YAML has aliases or values JSON cannot keep (.inf, .nan, -0, binary), so its starts parse the YAML`);
     else if (size + entrySize > PARSES_LIMIT) notes.push(`${file}: its parse does not fit in the ${PARSES_LIMIT / 1024} KiB the cache keeps for parses, so its starts parse the YAML`);
     else {
       parsed.push({ text, data });
@@ -70,10 +72,8 @@ export async function trainingRun(files: readonly string[], catalog: StageCatalo
   const { parsed, notes } = parsesToKeep(usable);
   keepParses(parsed);
   for (const { file, text } of usable) {
-    // As a start does (src/cli/session.ts): from the kept parse when there is one.
-    const options = { env: {}, catalog };
-    const known = trainedParseOf(text);
-    const profile = (known && profileFromParse(known, file, options)) || checkProfile(text, file, options).profile;
+    // As a start checks it (src/cli/session.ts): from the kept parse when there is one.
+    const { profile } = await checkProfileText(text, file, { env: {}, catalog }, trainedParseOf(text));
     if (!profile) continue;
     try {
       if (!(await simulateStart(profile, file))) notes.push(`${file}: the simulated start ended without a hand-over stage`);

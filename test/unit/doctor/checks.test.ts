@@ -345,12 +345,26 @@ test('every warning and error carries a fix, and no ok does', () => {
 const loaded: ProfileLoad = { ok: true, file: '/etc/startvm/profile.yaml', source: 'mounted', profile: DEFAULTS, problems: [] };
 
 test('code cache: one that V8 accepted is ok, and says whether it has the parse of the profile', () => {
-  assert.equal(codeCacheCheck({ ...loaded, parseTrained: true }, { file: CODE_CACHE, state: 'accepted' }), { check: 'code cache', status: 'ok', detail: `compiled code from ${CODE_CACHE}, and the parse of /etc/startvm/profile.yaml` });
-  assert.equal(codeCacheCheck(loaded, { file: CODE_CACHE, state: 'accepted' }), {
-    check: 'code cache',
-    status: 'ok',
-    detail: `compiled code from ${CODE_CACHE}; /etc/startvm/profile.yaml is not among the profiles it was trained on, so each start parses its YAML (where the image is built: startvm lint --cache /etc/startvm/profile.yaml adds it)`,
-  });
+  const accepted = { file: CODE_CACHE, state: 'accepted' } as const;
+  assert.equal(codeCacheCheck({ ...loaded, cachedParse: 'matches' as const }, accepted), { check: 'code cache', status: 'ok', detail: `compiled code from ${CODE_CACHE}, and the parse of /etc/startvm/profile.yaml` });
+  for (const load of [loaded, { ...loaded, cachedParse: 'absent' as const }]) {
+    assert.equal(codeCacheCheck(load, accepted), {
+      check: 'code cache',
+      status: 'ok',
+      detail: `compiled code from ${CODE_CACHE}; it has no parse of /etc/startvm/profile.yaml (a profile it was not trained on, or one whose parse lint --cache left out, see its notes), so each start parses its YAML (where the image is built: startvm lint --cache /etc/startvm/profile.yaml adds it)`,
+    });
+  }
+  const warned = { ...loaded, cachedParse: 'matches' as const, problems: [{ severity: 'warning' as const, ruleId: 'x', message: 'm', path: '', line: 1, column: 1 }] };
+  assert.match(codeCacheCheck(warned, accepted).detail, /which starts do not take: they parse the YAML to point at its problems$/);
+});
+
+test('code cache: a parse that differs from the file is an error, whatever V8 did with the code', () => {
+  for (const state of ['accepted', 'rejected'] as const) {
+    const result = codeCacheCheck({ ...loaded, cachedParse: 'differs' as const }, { file: CODE_CACHE, state });
+    assert.is(result.status, 'error');
+    assert.match(result.detail, /holds a parse of \/etc\/startvm\/profile\.yaml that differs from the file's YAML, and starts take the cache's/);
+    assert.match(result.fix!, /^rebuild the cache where the image is built: startvm lint --cache \/etc\/startvm\/profile\.yaml, and keep it as read-only as the bundle$/);
+  }
 });
 
 test('code cache: a missing, mismatched, refused or unreadable one is a warning with a fix, never an error', () => {

@@ -65,10 +65,10 @@ test('lint --cache trains the cache next to the bundle; the next start loads it,
   assert.ok(statSync(CACHE).size > 100_000, 'compiled functions, not just the top level');
   const id = readFileSync(`${app}/dist/startvm.cjs.sha256`, 'utf8').trim();
   const { identity, parses } = cacheParts(CACHE);
-  assert.is(identity, JSON.stringify({ bundle: id }), 'made from this bundle (the build\'s SHA-256 of it)');
+  assert.is(identity, JSON.stringify({ bundle: id, format: 2 }), 'made from this bundle (the build\'s SHA-256 of it), in this layout');
   assert.equal(parses.map((p) => p.text), [readFileSync(FULL, 'utf8')], 'the parse of the profile it was trained on');
   assert.equal(await codeCacheCheck({}, [], FULL), { check: 'code cache', status: 'ok', detail: `compiled code from ${CACHE}, and the parse of ${FULL}` } as never);
-  assert.equal(await codeCacheCheck(), { check: 'code cache', status: 'ok', detail: `compiled code from ${CACHE}; ${MODULE_ONLY} is not among the profiles it was trained on, so each start parses its YAML (where the image is built: startvm lint --cache ${MODULE_ONLY} adds it)` } as never);
+  assert.equal(await codeCacheCheck(), { check: 'code cache', status: 'ok', detail: `compiled code from ${CACHE}; it has no parse of ${MODULE_ONLY} (a profile it was not trained on, or one whose parse lint --cache left out, see its notes), so each start parses its YAML (where the image is built: startvm lint --cache ${MODULE_ONLY} adds it)` } as never);
   // The bundle runs through vm.Script now: its import() of a stage module goes through bin/startvm.
   await planModuleOnly();
 });
@@ -89,14 +89,18 @@ test("a start of a profile the cache was trained on takes the profile's parse fr
   const lint = await startvm(['lint', '--cache', FULL, MODULE_ONLY], env);
   assert.is(lint.exitCode, 0, lint.stderr);
   await planModuleOnly(env);
-  // Change the greeting in the cache's parse only (a real cache never disagrees with its text): the
-  // plan shows the cache's, so the start read the parse and not the YAML.
+  assert.equal((await codeCacheCheck(env)).detail, `compiled code from ${env.STARTVM_CODE_CACHE}, and the parse of ${MODULE_ONLY}`);
+  // Change the greeting in the cache's parse only (a cache lint --cache wrote never disagrees with
+  // its text): the plan shows the cache's, so the start read the parse and not the YAML; doctor,
+  // which parses the YAML too, calls the difference an error.
   const { identity, parses, code } = cacheParts(env.STARTVM_CODE_CACHE);
   assert.equal(parses.map((p) => p.text), [readFileSync(FULL, 'utf8'), readFileSync(MODULE_ONLY, 'utf8')]);
   const edited = parses.map((p) => (p.text.includes('announce') ? { ...p, data: JSON.parse(JSON.stringify(p.data).replace('"hello"', '"from the cache"')) } : p));
   writeFileSync(env.STARTVM_CODE_CACHE, Buffer.concat([Buffer.from(`${identity}\n${JSON.stringify(edited)}\n`), code]));
-  assert.equal((await codeCacheCheck(env)).detail, `compiled code from ${env.STARTVM_CODE_CACHE}, and the parse of ${MODULE_ONLY}`);
   await planModuleOnly(env, 'from the cache');
+  const differs = await codeCacheCheck(env);
+  assert.is(differs.status, 'error');
+  assert.match(differs.detail, /holds a parse of .*module-only\.yaml that differs from the file's YAML/);
   // One more comment line makes another text: parsed from the YAML, the cache's parse unused.
   const text = readFileSync(MODULE_ONLY, 'utf8');
   try {
@@ -106,8 +110,18 @@ test("a start of a profile the cache was trained on takes the profile's parse fr
     writeFileSync(MODULE_ONLY, text);
   }
   // A parses line that is not what the training wrote: no parse is used, and the start goes on.
-  writeFileSync(env.STARTVM_CODE_CACHE, Buffer.concat([Buffer.from(`${identity}\n{"not": "a list"\n`), code]));
-  await planModuleOnly(env);
+  const moduleOnly = JSON.stringify(readFileSync(MODULE_ONLY, 'utf8'));
+  for (const line of ['{"not": "a list"', '{"not": "a list"}', '[null, 7]', `[{"text": ${moduleOnly}, "data": []}]`]) {
+    writeFileSync(env.STARTVM_CODE_CACHE, Buffer.concat([Buffer.from(`${identity}\n${line}\n`), code]));
+    await planModuleOnly(env);
+    assert.match((await codeCacheCheck(env)).detail, /it has no parse of/, line);
+  }
+  // One this build's check refuses (or cannot take at all): the YAML decides, and doctor says it differs.
+  for (const data of ['{"stages": 7}', '{"stages": [{"stage": {"no": "name"}}]}']) {
+    writeFileSync(env.STARTVM_CODE_CACHE, Buffer.concat([Buffer.from(`${identity}\n[{"text": ${moduleOnly}, "data": ${data}}]\n`), code]));
+    await planModuleOnly(env);
+    assert.is((await codeCacheCheck(env)).status, 'error', data);
+  }
 });
 
 test('a cache from another build of the same length is refused (V8 alone would take it), and starts still work', async () => {

@@ -5,6 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { checkProfile, parseForCache } from '../../../src/profile/check.ts';
 import { profileFromParse } from '../../../src/profile/check-data.ts';
+import { checkProfileText } from '../../../src/profile/check-text.ts';
 import { builtinRegistry } from '../../../src/stages/index.ts';
 import { staticImports } from '../../helpers/imports.ts';
 
@@ -38,7 +39,7 @@ test('env overrides apply to the parse as to the YAML', () => {
   assert.is(profile?.stages.find((s) => s.stage === 'dhcp')?.enabled, false);
 });
 
-test('any problem, error or warning, gives no profile: the caller parses the YAML to place it', () => {
+test('any problem gives no profile: the caller parses the YAML to place it', () => {
   // An env value the schema refuses; dhcp without the bridge it needs; a parse with a bad value.
   const cases = [
     { data: parse(), env: { STARTVM_MEMORY: 'lots' } },
@@ -46,12 +47,24 @@ test('any problem, error or warning, gives no profile: the caller parses the YAM
     { data: parse({ ...parseForCache(TEXT)!, vm: { memory: 'lots' } }), env: {} },
   ];
   for (const { data, env } of cases) assert.is(profileFromParse(data, FILE, { env, catalog }), undefined, JSON.stringify({ data, env }));
-  const warned = checkProfile(TEXT.replace('bridge, ', ''), FILE, { env: {}, catalog });
-  assert.ok(warned.problems.length > 0 && warned.problems.every((p) => p.line > 0), 'the YAML path places each problem on its line');
+  const failed = checkProfile(TEXT.replace('bridge, ', ''), FILE, { env: {}, catalog });
+  assert.ok(failed.problems.length > 0 && failed.problems.every((p) => p.line > 0), 'the YAML path places each problem on its line');
 });
 
-test('neither the check of a parse nor the run command loads the YAML library on its own', async () => {
-  for (const entry of ['src/profile/check-data.ts', 'src/cli/run.ts']) {
+test("checkProfileText, a start's check: the parse when it checks clean, else the YAML", async () => {
+  assert.equal(await checkProfileText(TEXT, FILE, { env: {}, catalog }, parse()), checkProfile(TEXT, FILE, { env: {}, catalog }));
+  const fromParse = await checkProfileText(TEXT, FILE, { env: {}, catalog }, parse({ ...parseForCache(TEXT)!, vm: { memory: 1024 } }));
+  assert.is(fromParse.profile?.vm.memory, 1024, 'the parse was taken');
+  // No parse, a parse with a problem, a parse the check throws on: the YAML's result, problems placed.
+  const broken = TEXT.replace('bridge, ', '');
+  const throwing = Object.defineProperty({}, 'stages', { enumerable: true, get: () => { throw new Error('not a parse this build makes'); } });
+  for (const known of [undefined, parse({ version: 1, vm: { memory: 'lots' } }), throwing]) {
+    assert.equal(await checkProfileText(broken, FILE, { env: {}, catalog }, known), checkProfile(broken, FILE, { env: {}, catalog }));
+  }
+});
+
+test('neither the check of a parse nor the commands that start from one load the YAML library on their own', async () => {
+  for (const entry of ['src/profile/check-data.ts', 'src/profile/check-text.ts', 'src/cli/run.ts', 'src/cli/plan.ts']) {
     const imports = await staticImports(entry);
     assert.ok(imports.some((file) => file.endsWith('src/profile/env.ts')), `${entry}: the walk follows the imports`);
     assert.equal(imports.filter((file) => file.includes('node_modules/yaml/')), [], entry);
@@ -63,6 +76,8 @@ test('parseForCache keeps what JSON gives back unchanged, and nothing else', () 
   assert.equal(parseForCache(TEXT), { version: 1, vm: { memory: 256, accel: 'tcg' }, stages: ['capture', 'bridge', 'readdress', 'dhcp'] });
   assert.equal(parseForCache(''), {}, 'an empty file is the empty mapping, as the check reads it');
   for (const text of ['vm: { memory: .inf }\n', 'vm: { memory: .nan }\n', 'vm: { memory: -0 }\n', 'x: !!binary aGVsbG8=\n']) assert.is(parseForCache(text), undefined, text);
+  // Aliases: the YAML's data shares what JSON would copy (and a cycle would not go into JSON at all).
+  for (const text of ['vm: &v { memory: 256 }\nx: *v\n', 'x: &o { self: *o }\n']) assert.is(parseForCache(text), undefined, text);
   for (const text of ['- capture\n', 'vm: [\n', 'a: 1\na: 2\n']) assert.is(parseForCache(text), undefined, `${text}: not a mapping, or YAML errors`);
 });
 

@@ -15,17 +15,25 @@ test('each distinct text once, with its data', () => {
   assert.equal(notes, []);
 });
 
-test('a parse JSON would change is left out, with a note', () => {
-  const { parsed, notes } = parsesToKeep([{ file: 'inf.yaml', text: 'version: 1\nx: .inf\n' }, profile(1)]);
+test('a parse JSON would change is left out, with one note per text', () => {
+  const inf = { file: 'inf.yaml', text: 'version: 1\nx: .inf\n' };
+  const aliased = { file: 'alias.yaml', text: 'version: 1\nvm: &v { memory: 256 }\nx: *v\n' };
+  const { parsed, notes } = parsesToKeep([inf, profile(1), aliased, { ...inf, file: 'inf-again.yaml' }]);
   assert.equal(parsed.map((p) => p.text), [profile(1).text]);
-  assert.equal(notes, ['inf.yaml: its YAML has values JSON cannot keep (.inf, .nan, -0), so its starts parse the YAML']);
+  assert.equal(notes, [
+    'inf.yaml: its YAML has aliases or values JSON cannot keep (.inf, .nan, -0, binary), so its starts parse the YAML',
+    'alias.yaml: its YAML has aliases or values JSON cannot keep (.inf, .nan, -0, binary), so its starts parse the YAML',
+  ]);
 });
 
 test('the parses stop at the limit; the profiles after it get a note', () => {
   const big = Math.floor(PARSES_LIMIT / 3);
   const { parsed, notes } = parsesToKeep([profile(1, big), profile(2, big), profile(3, big), profile(4, 10)]);
   assert.equal(parsed.map((p) => p.text), [profile(1, big).text, profile(2, big).text, profile(4, 10).text], 'a small one after a big one still fits');
-  assert.ok(JSON.stringify(parsed).length <= PARSES_LIMIT);
+  assert.ok(Buffer.byteLength(JSON.stringify(parsed)) <= PARSES_LIMIT);
+  // Counted in bytes, as the file holds them: three bytes for each of these characters.
+  const wide = { file: 'wide.yaml', text: `# ${'€'.repeat(PARSES_LIMIT / 2)}\nversion: 1\n` };
+  assert.equal(parsesToKeep([wide]).parsed, [], 'half the limit in characters, one and a half times it in bytes');
   assert.equal(notes, [`p3.yaml: its parse does not fit in the ${PARSES_LIMIT / 1024} KiB the cache keeps for parses, so its starts parse the YAML`]);
 });
 
