@@ -154,8 +154,11 @@ export function runChecks(probes: DoctorProbes): CheckResult[] {
 export function codeCacheCheck(load: ProfileLoad, code: CodeCacheStatus | undefined): CheckResult {
   const fix = `where the image is built: startvm lint --cache ${load.file ?? '<profile>'}`;
   if (!code) return ok('code cache', 'not started through bin/startvm, which loads it');
-  if (load.ok && load.cachedParse === 'differs') {
+  if (load.cachedParse === 'differs') {
     return notOk('code cache', 'error', `${code.file} holds a parse of ${load.file} that differs from the file's YAML, and starts take the cache's: startvm lint --cache did not make it from this text`, `rebuild the cache ${fix}, and keep it as read-only as the bundle`);
+  }
+  if (load.cachedParse === 'differs-unused') {
+    return notOk('code cache', 'warning', `${code.file} holds a parse of ${load.file} that differs from the file's YAML (starts do not take it: it does not check clean): startvm lint --cache did not make it from this text`, `rebuild the cache ${fix}, and keep it as read-only as the bundle`);
   }
   if (code.state === 'accepted') {
     if (!load.ok) return ok('code cache', `compiled code from ${code.file}`);

@@ -5,6 +5,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Profile } from '../profile/types.ts';
 import type { Problem } from '../report/problem.ts';
 import { checkProfile, parseForCache } from '../profile/check.ts';
+import { profileFromParse, type CheckOptions } from '../profile/check-data.ts';
 import { findProfile, ProfileNotFoundError, type FoundProfile } from '../profile/find.ts';
 import { findExecutable, openReadWrite, type DeviceCheck } from '../qemu/probes.ts';
 import { builtinRegistry } from '../stages/index.ts';
@@ -20,11 +21,7 @@ export type ProfileLoad =
       source: ProfileSource;
       profile: Profile;
       problems: Problem[];
-      /**
-       * The trained cache's parse of this text, against the file's YAML: a start without problems
-       * takes the cache's (matches: the same; differs: not made from this text by lint --cache).
-       */
-      cachedParse?: 'matches' | 'absent' | 'differs';
+      cachedParse?: CachedParse;
     }
   | {
       ok: false;
@@ -35,7 +32,16 @@ export type ProfileLoad =
       problems: Problem[];
       /** Schema defaults, so the checks that depend on the profile still say something useful. */
       defaults: Profile;
+      /** For a file that was read: starts may still take a cached parse that checks clean. */
+      cachedParse?: CachedParse;
     };
+
+/**
+ * The trained cache's parse of the profile's text, against the file's YAML. matches: the same;
+ * absent: none; differs: not made from this text by lint --cache, and starts take it (it checks
+ * clean); differs-unused: the same, but starts parse the YAML (it has problems).
+ */
+export type CachedParse = 'matches' | 'absent' | 'differs' | 'differs-unused';
 
 export interface DoctorProbes {
   profile(): ProfileLoad;
@@ -75,11 +81,24 @@ export function loadProfileForDoctor(flag: string | undefined, env: NodeJS.Proce
     const reason = `cannot read profile ${found.path} (${found.source}): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
     return { ok: false, kind: 'unreadable', file: found.path, source: found.source, reason, problems: [], defaults: defaultsFor(env) };
   }
-  const { profile, problems } = checkProfile(text, found.path, { env, catalog: builtinRegistry().catalog });
-  if (!profile) return { ok: false, kind: 'invalid', file: found.path, source: found.source, reason: `${found.path} (${found.source}) has problems`, problems, defaults: defaultsFor(env) };
-  const cached = trainedParseOf(text);
-  const cachedParse = cached === undefined ? 'absent' : isDeepStrictEqual(cached, parseForCache(text)) ? 'matches' : 'differs';
+  const options = { env, catalog: builtinRegistry().catalog };
+  const { profile, problems } = checkProfile(text, found.path, options);
+  const cachedParse = cachedParseOf(text, found.path, options);
+  if (!profile) return { ok: false, kind: 'invalid', file: found.path, source: found.source, reason: `${found.path} (${found.source}) has problems`, problems, defaults: defaultsFor(env), cachedParse };
   return { ok: true, file: found.path, source: found.source, profile, problems, cachedParse };
+}
+
+function cachedParseOf(text: string, file: string, options: CheckOptions): CachedParse {
+  const cached = trainedParseOf(text);
+  if (cached === undefined) return 'absent';
+  if (isDeepStrictEqual(cached, parseForCache(text))) return 'matches';
+  let taken: boolean;
+  try {
+    taken = profileFromParse(trainedParseOf(text)!, file, options) !== undefined; // as checkProfileText decides
+  } catch {
+    taken = false;
+  }
+  return taken ? 'differs' : 'differs-unused';
 }
 
 export function hostDoctorProbes(profileFlag: string | undefined, env: NodeJS.ProcessEnv): DoctorProbes {

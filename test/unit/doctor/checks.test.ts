@@ -358,6 +358,12 @@ test('code cache: one that V8 accepted is ok, and says whether it has the parse 
   assert.match(codeCacheCheck(warned, accepted).detail, /which starts do not take: they parse the YAML to point at its problems$/);
 });
 
+test('code cache: a parse that differs from the file but does not check clean is a warning (starts parse the YAML)', () => {
+  const result = codeCacheCheck({ ...loaded, cachedParse: 'differs-unused' as const }, { file: CODE_CACHE, state: 'accepted' });
+  assert.is(result.status, 'warning');
+  assert.match(result.detail, /differs from the file's YAML \(starts do not take it: it does not check clean\)/);
+});
+
 test('code cache: a parse that differs from the file is an error, whatever V8 did with the code', () => {
   for (const state of ['accepted', 'rejected'] as const) {
     const result = codeCacheCheck({ ...loaded, cachedParse: 'differs' as const }, { file: CODE_CACHE, state });

@@ -7,6 +7,8 @@ import { effectiveCapabilities, type CheckResult } from '../../../src/doctor/che
 import { formatJson, formatText } from '../../../src/doctor/format.ts';
 import { BUILTIN_PROFILE, MOUNTED_PROFILE } from '../../../src/profile/find.ts';
 import { fixture, root } from '../../helpers/paths.ts';
+import { readFileSync } from 'node:fs';
+import { parseForCache } from '../../../src/profile/check.ts';
 
 const TEST_GUEST = `${root}profiles/test-guest.yaml`;
 const dhcpEnabled = (load: ReturnType<typeof loadProfileForDoctor>): boolean | undefined =>
@@ -64,6 +66,29 @@ test('loading: a bad override makes a valid file invalid, with an env problem', 
 });
 
 // --- host probes ---
+
+test("loading: the trained cache's parse of the text, against the file's YAML", () => {
+  // What bin/startvm hands the bundle; set here as a start through it would find it.
+  const key = Symbol.for('startvm.loader');
+  const text = readFileSync(TEST_GUEST, 'utf8');
+  const data = parseForCache(text)!;
+  const cachedParseWith = (parses: unknown[] | undefined, file = TEST_GUEST) => {
+    (globalThis as Record<symbol, unknown>)[key] = parses && { codeCache: { file: 'c', state: 'accepted' }, parsedProfiles: JSON.stringify(parses) };
+    try {
+      return loadProfileForDoctor(file, {}).cachedParse;
+    } finally {
+      delete (globalThis as Record<symbol, unknown>)[key];
+    }
+  };
+  assert.is(cachedParseWith(undefined), 'absent', 'not started through bin/startvm');
+  assert.is(cachedParseWith([]), 'absent');
+  assert.is(cachedParseWith([{ text, data }]), 'matches');
+  assert.is(cachedParseWith([{ text, data: { ...data, vm: { ...(data.vm as object), memory: 1024 } } }]), 'differs', 'checks clean: starts take it');
+  assert.is(cachedParseWith([{ text, data: { ...data, vm: { ...(data.vm as object), memory: 'lots' } } }]), 'differs-unused', 'does not check clean: starts parse the YAML');
+  // A file with problems that the cache holds a clean parse of: starts would still run from the cache.
+  const broken = fixture('invalid/wrong-type.yaml');
+  assert.is(cachedParseWith([{ text: readFileSync(broken, 'utf8'), data }], broken), 'differs');
+});
 
 test('host probes look programs up in the PATH of the environment given, not the process\'s', () => {
   assert.is(hostDoctorProbes(undefined, { PATH: '/nonexistent' }).executable('sh'), undefined);
