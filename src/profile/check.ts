@@ -40,7 +40,14 @@ export function checkProfile(text: string, file: string, options: CheckOptions):
       }),
     };
   }
-  const data = mappingOf(doc.toJS());
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (error) {
+    // The YAML library refuses to expand aliases past its limit (a billion-laughs document).
+    return { problems: [{ severity: 'error', ruleId: 'yaml-syntax', message: (error as Error).message, path: '', line: 1, column: 1 }] };
+  }
+  const data = mappingOf(value);
   if (!data) return { problems: [NOT_A_MAPPING] };
   const { profile, pending, origins } = checkData(data, file, options);
   const problems = pending.map(({ segments, at, ...problem }): Problem => {
