@@ -53,7 +53,8 @@ COPY --from=build /opt/startvm/dist/ dist/
 # not compile startvm's code: --cache runs a start of the profile on a simulated network (nothing is
 # changed) and keeps what V8 compiled. The placeholder disk lets the simulation reach exec-kvm, whose
 # checks want the profile's disk to exist; it is gone before the layer is written. The cache holds
-# startvm's code, not the profile: starts with a mounted profile use it all the same.
+# startvm's code and the YAML parse of this profile: a start with a mounted profile takes the code
+# all the same and parses its own YAML (an image that bakes in its profile trains on that one).
 RUN mkdir -p /var/lib/startvm && touch /var/lib/startvm/disk.qcow2 \
  && node /opt/startvm/bin/startvm lint --cache /opt/startvm/profiles/default.yaml \
  && rm /var/lib/startvm/disk.qcow2
