@@ -2,7 +2,9 @@
 // startvm, whose 'exit' handlers never run.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execa } from 'execa';
+import { root } from '../helpers/paths.ts';
 import { cleanupAll, createContainer, createHost, ensureTools } from './harness.ts';
 import { runStartvm } from './support.ts';
 
@@ -30,6 +32,36 @@ test("without a code cache, a start that hands over still writes Node's compile 
     // (the compile cache's write among it) before its system call; startvm does not flush it itself.
     const entries = filesIn(`${dir}/compile-cache`);
     assert.ok(entries.some((e) => e.size > 20_000), `the bundle's compile cache: ${JSON.stringify(entries)}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a start of a profile the cache was trained on hands over with the cache's parse of it", async () => {
+  const host = await createHost();
+  const ctr = await createContainer(host, { address: '172.17.0.2' });
+  const dir = mkdtempSync('/tmp/startvm-handover-test-');
+  try {
+    writeFileSync(`${dir}/vmlinuz`, 'not a kernel: /bin/true stands in for QEMU');
+    const profile = `version: 1\nvm: { qemu: /bin/true, kernel: ${dir}/vmlinuz, accel: tcg, display: none, memory: 256 }\nstages: [exec-kvm]\n`;
+    // Trained as the image build does, on a file with this text (the cache keys parses by text).
+    writeFileSync(`${dir}/trained.yaml`, profile);
+    const cache = `${dir}/code-cache`;
+    const lint = await execa(process.execPath, [`${root}bin/startvm`, 'lint', '--cache', `${dir}/trained.yaml`], { env: { STARTVM_CODE_CACHE: cache }, reject: false });
+    assert.is(lint.exitCode, 0, lint.stderr);
+    // The cache's parse says 384 MiB where the text says 256 (lint --cache never writes such a
+    // thing): QEMU's -m shows which one the start read.
+    const data = readFileSync(cache);
+    const first = data.indexOf(10);
+    const second = data.indexOf(10, first + 1);
+    const parses = JSON.parse(data.toString('utf8', first + 1, second)) as { text: string; data: { vm: { memory: number } } }[];
+    assert.equal(parses.map((p) => p.text), [profile]);
+    parses[0]!.data.vm.memory = 384;
+    writeFileSync(cache, Buffer.concat([data.subarray(0, first + 1), Buffer.from(`${JSON.stringify(parses)}\n`), data.subarray(second + 1)]));
+    const run = await runStartvm(ctr, profile, { STARTVM_CODE_CACHE: cache });
+    assert.is(run.exitCode, 0, run.stderr);
+    assert.match(run.stderr, /handing over to \/bin\/true/);
+    assert.match(run.stderr, / -m 384 /, 'the QEMU command line has the memory of the cached parse');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
