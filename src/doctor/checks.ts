@@ -157,10 +157,10 @@ export function codeCacheCheck(load: ProfileLoad, code: CodeCacheStatus | undefi
   if (load.cachedParse === 'differs') {
     return notOk('code cache', 'error', `${code.file} holds a parse of ${load.file} that differs from the file's YAML, and starts take the cache's: startvm lint --cache did not make it from this text`, `rebuild the cache ${fix}, and keep it as read-only as the bundle`);
   }
-  if (load.cachedParse === 'differs-unused') {
-    return notOk('code cache', 'warning', `${code.file} holds a parse of ${load.file} that differs from the file's YAML (starts do not take it: it does not check clean): startvm lint --cache did not make it from this text`, `rebuild the cache ${fix}, and keep it as read-only as the bundle`);
-  }
   if (code.state === 'accepted') {
+    if (load.cachedParse === 'differs-unused') {
+      return notOk('code cache', 'warning', `${code.file} holds a parse of ${load.file} that differs from the file's YAML (starts do not take it: it does not check clean): startvm lint --cache did not make it from this text`, `rebuild the cache ${fix}, and keep it as read-only as the bundle`);
+    }
     if (!load.ok) return ok('code cache', `compiled code from ${code.file}`);
     if (load.cachedParse === 'matches') {
       if (load.problems.length === 0) return ok('code cache', `compiled code from ${code.file}, and the parse of ${load.file}`);

@@ -94,7 +94,7 @@ function cachedParseOf(text: string, file: string, options: CheckOptions): Cache
   if (isDeepStrictEqual(cached, parseForCache(text))) return 'matches';
   let taken: boolean;
   try {
-    taken = profileFromParse(trainedParseOf(text)!, file, options) !== undefined; // as checkProfileText decides
+    taken = profileFromParse(cached, file, options) !== undefined; // as checkProfileText decides
   } catch {
     taken = false;
   }

@@ -364,6 +364,16 @@ test('code cache: a parse that differs from the file but does not check clean is
   assert.match(result.detail, /differs from the file's YAML \(starts do not take it: it does not check clean\)/);
 });
 
+test('code cache: a parse that differs and that starts would take is an error for an invalid file too (starts would run it)', () => {
+  const invalid: ProfileLoad = { ok: false, kind: 'invalid', file: '/etc/startvm/profile.yaml', source: 'mounted', reason: 'has problems', problems: [], defaults: DEFAULTS, cachedParse: 'differs' };
+  assert.is(codeCacheCheck(invalid, { file: CODE_CACHE, state: 'accepted' }).status, 'error');
+  assert.equal(codeCacheCheck({ ...invalid, cachedParse: 'absent' }, { file: CODE_CACHE, state: 'accepted' }), { check: 'code cache', status: 'ok', detail: `compiled code from ${CODE_CACHE}` });
+});
+
+test("code cache: V8's refusal is the verdict when starts do not take the parse that differs", () => {
+  assert.match(codeCacheCheck({ ...loaded, cachedParse: 'differs-unused' as const }, { file: CODE_CACHE, state: 'rejected' }).detail, /^V8 refused /);
+});
+
 test('code cache: a parse that differs from the file is an error, whatever V8 did with the code', () => {
   for (const state of ['accepted', 'rejected'] as const) {
     const result = codeCacheCheck({ ...loaded, cachedParse: 'differs' as const }, { file: CODE_CACHE, state });
