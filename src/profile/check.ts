@@ -45,6 +45,7 @@ export function checkProfile(text: string, file: string, options: CheckOptions):
     value = doc.toJS();
   } catch (error) {
     // The YAML library refuses to expand aliases past its limit (a billion-laughs document).
+    if (!(error instanceof ReferenceError)) throw error;
     return { problems: [{ severity: 'error', ruleId: 'yaml-syntax', message: (error as Error).message, path: '', line: 1, column: 1 }] };
   }
   const data = mappingOf(value);
