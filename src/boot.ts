@@ -25,10 +25,15 @@ interface Loader {
   parsedProfiles: string;
 }
 
-/** A profile's text and its YAML's data, as the trained cache keeps it. */
-export interface ParsedProfile {
-  text: string;
+/** What the trained cache keeps of a profile's text: its YAML's data, and that data as the schema left it without env overrides. */
+export interface TrainedParse {
   data: Record<string, unknown>;
+  /** Stage entries expanded and the schema's defaults in (src/profile/checked.ts); absent if the schema refused it. */
+  checked?: Record<string, unknown>;
+}
+
+export interface ParsedProfile extends TrainedParse {
+  text: string;
 }
 
 const loader = (): Loader | undefined => (globalThis as Record<symbol, Loader | undefined>)[Symbol.for('startvm.loader')];
@@ -50,24 +55,26 @@ export const keepParses = (parsed: readonly ParsedProfile[]): void => {
 };
 
 /**
- * The YAML's data of this exact profile text, as a fresh object, when the trained cache holds its
- * parse (for checkProfile's parsedBefore); undefined otherwise, or when the cache's line is not
- * what the training wrote.
+ * What the trained cache keeps of this exact profile text, as fresh objects (the check changes what
+ * it is given); undefined when it has nothing for it, or when the cache's line is not what the
+ * training wrote.
  */
-export const trainedParseOf = (text: string): Record<string, unknown> | undefined => {
+export const trainedParseOf = (text: string): TrainedParse | undefined => {
   const json = loader()?.parsedProfiles;
   if (!json || json === '[]') return undefined;
   let entries: unknown;
   try {
-    entries = JSON.parse(json); // anew on each call: the check changes the data it is given
+    entries = JSON.parse(json); // anew on each call
   } catch {
     return undefined;
   }
   if (!Array.isArray(entries)) return undefined;
   const entry = (entries as Partial<ParsedProfile>[]).find((e) => e?.text === text);
-  const data = entry?.data;
-  return typeof data === 'object' && data !== null && !Array.isArray(data) ? data : undefined;
+  if (!entry || !isMapping(entry.data)) return undefined;
+  return { data: entry.data, ...(isMapping(entry.checked) ? { checked: entry.checked } : {}) };
 };
+
+const isMapping = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** import() of a module outside the bundle (a profile's stage module). */
 export const importModule = (specifier: string): Promise<unknown> => loader()?.import(specifier) ?? import(specifier);

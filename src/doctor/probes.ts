@@ -5,7 +5,8 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Profile } from '../profile/types.ts';
 import type { Problem } from '../report/problem.ts';
 import { checkProfile, parseForCache } from '../profile/check.ts';
-import { profileFromParse, type CheckOptions } from '../profile/check-data.ts';
+import { profileFromParse, schemaChecked, type CheckOptions } from '../profile/check-data.ts';
+import { profileFromChecked } from '../profile/checked.ts';
 import { findProfile, ProfileNotFoundError, type FoundProfile } from '../profile/find.ts';
 import { findExecutable, openReadWrite, type DeviceCheck } from '../qemu/probes.ts';
 import { builtinRegistry } from '../stages/index.ts';
@@ -91,10 +92,13 @@ export function loadProfileForDoctor(flag: string | undefined, env: NodeJS.Proce
 function cachedParseOf(text: string, file: string, options: CheckOptions): CachedParse {
   const cached = trainedParseOf(text);
   if (cached === undefined) return 'absent';
-  if (isDeepStrictEqual(cached, parseForCache(text))) return 'matches';
+  const data = parseForCache(text);
+  const checked = data && schemaChecked(data);
+  if (isDeepStrictEqual(cached.data, data) && (cached.checked === undefined || isDeepStrictEqual(cached.checked, checked))) return 'matches';
   let taken: boolean;
   try {
-    taken = profileFromParse(cached, file, options) !== undefined; // as checkProfileText decides
+    // As checkProfileText decides (src/profile/check-text.ts).
+    taken = ((cached.checked && profileFromChecked(cached.checked, file, options)) || profileFromParse(cached.data, file, options)) !== undefined;
   } catch {
     taken = false;
   }

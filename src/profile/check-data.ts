@@ -40,6 +40,17 @@ export function checkData(data: Record<string, unknown>, file: string, { env, ca
 }
 
 /**
+ * The data as a check without env overrides leaves it for normalizeProfile: stage entries
+ * expanded, the schema's defaults in (a copy; the trained cache keeps it, see checked.ts).
+ * Undefined when the schema refuses the data.
+ */
+export function schemaChecked(data: Record<string, unknown>): Record<string, unknown> | undefined {
+  const copy = structuredClone(data);
+  expandStageEntries(copy);
+  return validate(copy) ? copy : undefined;
+}
+
+/**
  * The profile from a parse of its text made before (the trained cache's), when the check finds
  * nothing to report. Undefined otherwise: checkProfile then parses the YAML, so that each problem
  * has its line and column.

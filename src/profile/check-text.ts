@@ -1,17 +1,21 @@
-// The check a start makes of its profile's text: from the trained cache's parse of that text when
-// it has one and the check finds nothing to report, else from the YAML. check.ts, and the YAML
-// library with it, is loaded only then (see check-data.ts).
+// The check a start makes of its profile's text, from what the trained cache keeps of that text
+// when it has it and the check finds nothing to report: the checked form (checked.ts) when no env
+// override is set, else the parse through the schema (check-data.ts). Otherwise, from the YAML.
+// check-data.ts (with the schema validator) and check.ts (with the YAML library) are loaded only
+// when needed.
+import type { TrainedParse } from '../boot.ts';
 import type { CheckResult } from './check.ts';
-import { profileFromParse, type CheckOptions } from './check-data.ts';
+import type { CheckOptions } from './check-data.ts';
+import { profileFromChecked } from './checked.ts';
 
-/** `known`: the cache's parse of exactly this text (src/boot.ts, trainedParseOf), if any. */
-export async function checkProfileText(text: string, file: string, options: CheckOptions, known?: Record<string, unknown>): Promise<CheckResult> {
+/** `known`: what the cache keeps of exactly this text (src/boot.ts, trainedParseOf), if anything. */
+export async function checkProfileText(text: string, file: string, options: CheckOptions, known?: TrainedParse): Promise<CheckResult> {
   if (known) {
     try {
-      const profile = profileFromParse(known, file, options);
+      const profile = (known.checked && profileFromChecked(known.checked, file, options)) || (await import('./check-data.ts')).profileFromParse(known.data, file, options);
       if (profile) return { profile, problems: [] };
     } catch {
-      // A parse this build's check cannot take (the cache was edited by hand): the YAML decides.
+      // What this build's check cannot take (the cache was edited by hand): the YAML decides.
     }
   }
   return (await import('./check.ts')).checkProfile(text, file, options);

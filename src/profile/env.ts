@@ -95,6 +95,9 @@ function container(root: Record<string, unknown>, segments: string[]): { parent:
   return { parent: node, key, path: [...path, key] };
 }
 
+/** Whether env sets any variable that overrides a profile value. */
+export const setsOverrides = (env: NodeJS.ProcessEnv): boolean => envVariables.some((variable) => variable.target !== undefined && env[variable.name] !== undefined);
+
 /** Applies every set variable that has a target. Returns problems for values that do not parse. */
 export function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): { problems: PendingProblem[]; origins: EnvOrigins } {
   const problems: PendingProblem[] = [];

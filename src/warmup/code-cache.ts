@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { StageCatalog } from '../profile/semantic.ts';
 import { checkProfile, parseForCache } from '../profile/check.ts';
 import { checkProfileText } from '../profile/check-text.ts';
+import { schemaChecked } from '../profile/check-data.ts';
 import { simulateStart } from './simulated-start.ts';
 import { codeCacheStatus, keepParses, markTrained, trainedParseOf, TRAINING_ENV, type ParsedProfile } from '../boot.ts';
 
@@ -35,7 +36,10 @@ export function trainCodeCache(files: readonly string[], env: NodeJS.ProcessEnv)
 /** At most this many bytes of JSON of parses go into the cache: every start whose cache holds any reads it whole. */
 export const PARSES_LIMIT = 64 * 1024;
 
-/** The parses the cache keeps: one per distinct text, those JSON carries unchanged, up to PARSES_LIMIT; a note for each left out. */
+/**
+ * The parses the cache keeps, each with its checked form (src/profile/checked.ts): one per distinct
+ * text, those JSON carries unchanged, up to PARSES_LIMIT; a note for each left out.
+ */
 export function parsesToKeep(profiles: readonly { file: string; text: string }[]): { parsed: ParsedProfile[]; notes: string[] } {
   const parsed: ParsedProfile[] = [];
   const notes: string[] = [];
@@ -45,11 +49,13 @@ export function parsesToKeep(profiles: readonly { file: string; text: string }[]
     if (seen.has(text)) continue;
     seen.add(text);
     const data = parseForCache(text);
-    const entrySize = data ? Buffer.byteLength(JSON.stringify({ text, data })) + 1 : 0;
-    if (!data) notes.push(`${file}: its YAML has aliases or values JSON cannot keep (.inf, .nan, -0, binary), so its starts parse the YAML`);
+    const checked = data && schemaChecked(data);
+    const entry: ParsedProfile | undefined = data && { text, data, ...(checked ? { checked } : {}) };
+    const entrySize = entry ? Buffer.byteLength(JSON.stringify(entry)) + 1 : 0;
+    if (!entry) notes.push(`${file}: its YAML has aliases or values JSON cannot keep (.inf, .nan, -0, binary), so its starts parse the YAML`);
     else if (size + entrySize > PARSES_LIMIT) notes.push(`${file}: its parse does not fit in the ${PARSES_LIMIT / 1024} KiB the cache keeps for parses, so its starts parse the YAML`);
     else {
-      parsed.push({ text, data });
+      parsed.push(entry);
       size += entrySize;
     }
   }

@@ -54,14 +54,20 @@ test("a start of a profile the cache was trained on hands over with the cache's 
     const data = readFileSync(cache);
     const first = data.indexOf(10);
     const second = data.indexOf(10, first + 1);
-    const parses = JSON.parse(data.toString('utf8', first + 1, second)) as { text: string; data: { vm: { memory: number } } }[];
+    const parses = JSON.parse(data.toString('utf8', first + 1, second)) as { text: string; data: { vm: { memory: number } }; checked: { vm: { memory: number } } }[];
     assert.equal(parses.map((p) => p.text), [profile]);
-    parses[0]!.data.vm.memory = 384;
+    // The checked form is what a start without env overrides takes; the parse, with one.
+    parses[0]!.checked.vm.memory = 384;
     writeFileSync(cache, Buffer.concat([data.subarray(0, first + 1), Buffer.from(`${JSON.stringify(parses)}\n`), data.subarray(second + 1)]));
     const run = await runStartvm(ctr, profile, { STARTVM_CODE_CACHE: cache });
     assert.is(run.exitCode, 0, run.stderr);
     assert.match(run.stderr, /handing over to \/bin\/true/);
-    assert.match(run.stderr, / -m 384 /, 'the QEMU command line has the memory of the cached parse');
+    assert.match(run.stderr, / -m 384 /, 'the QEMU command line has the memory of the cached checked form');
+    // With an env override set, the start checks the cached parse through the schema instead.
+    const overridden = await runStartvm(ctr, profile, { STARTVM_CODE_CACHE: cache, STARTVM_CPUS: '2' });
+    assert.is(overridden.exitCode, 0, overridden.stderr);
+    assert.match(overridden.stderr, / -m 256 /);
+    assert.match(overridden.stderr, / -smp 2[ ,]/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

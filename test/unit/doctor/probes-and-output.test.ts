@@ -9,6 +9,7 @@ import { BUILTIN_PROFILE, MOUNTED_PROFILE } from '../../../src/profile/find.ts';
 import { fixture, root } from '../../helpers/paths.ts';
 import { readFileSync } from 'node:fs';
 import { parseForCache } from '../../../src/profile/check.ts';
+import { schemaChecked } from '../../../src/profile/check-data.ts';
 
 const TEST_GUEST = `${root}profiles/test-guest.yaml`;
 const dhcpEnabled = (load: ReturnType<typeof loadProfileForDoctor>): boolean | undefined =>
@@ -83,6 +84,9 @@ test("loading: the trained cache's parse of the text, against the file's YAML", 
   assert.is(cachedParseWith(undefined), 'absent', 'not started through bin/startvm');
   assert.is(cachedParseWith([]), 'absent');
   assert.is(cachedParseWith([{ text, data }]), 'matches');
+  const checked = schemaChecked(data)!;
+  assert.is(cachedParseWith([{ text, data, checked }]), 'matches', 'with its checked form');
+  assert.is(cachedParseWith([{ text, data, checked: { ...checked, vm: { ...(checked.vm as object), memory: 1024 } } }]), 'differs', 'a checked form that differs: starts without overrides take it');
   assert.is(cachedParseWith([{ text, data: { ...data, vm: { ...(data.vm as object), memory: 1024 } } }]), 'differs', 'checks clean: starts take it');
   assert.is(cachedParseWith([{ text, data: { ...data, vm: { ...(data.vm as object), memory: 'lots' } } }]), 'differs-unused', 'does not check clean: starts parse the YAML');
   // A file with problems that the cache holds a clean parse of: starts would still run from the cache.

@@ -95,7 +95,7 @@ test("a start of a profile the cache was trained on takes the profile's parse fr
   // which parses the YAML too, calls the difference an error.
   const { identity, parses, code } = cacheParts(env.STARTVM_CODE_CACHE);
   assert.equal(parses.map((p) => p.text), [readFileSync(FULL, 'utf8'), readFileSync(MODULE_ONLY, 'utf8')]);
-  const edited = parses.map((p) => (p.text.includes('announce') ? { ...p, data: JSON.parse(JSON.stringify(p.data).replace('"hello"', '"from the cache"')) } : p));
+  const edited = parses.map((p) => (p.text.includes('announce') ? JSON.parse(JSON.stringify(p).replaceAll('"hello"', '"from the cache"')) : p));
   writeFileSync(env.STARTVM_CODE_CACHE, Buffer.concat([Buffer.from(`${identity}\n${JSON.stringify(edited)}\n`), code]));
   await planModuleOnly(env, 'from the cache');
   const differs = await codeCacheCheck(env);

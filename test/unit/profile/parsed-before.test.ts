@@ -4,7 +4,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { checkProfile, parseForCache } from '../../../src/profile/check.ts';
-import { profileFromParse } from '../../../src/profile/check-data.ts';
+import { profileFromParse, schemaChecked } from '../../../src/profile/check-data.ts';
+import { profileFromChecked } from '../../../src/profile/checked.ts';
 import { checkProfileText } from '../../../src/profile/check-text.ts';
 import { builtinRegistry } from '../../../src/stages/index.ts';
 import { staticImports } from '../../helpers/imports.ts';
@@ -52,24 +53,45 @@ test('any problem gives no profile: the caller parses the YAML to place it', () 
 });
 
 test("checkProfileText, a start's check: the parse when it checks clean, else the YAML", async () => {
-  assert.equal(await checkProfileText(TEXT, FILE, { env: {}, catalog }, parse()), checkProfile(TEXT, FILE, { env: {}, catalog }));
-  const fromParse = await checkProfileText(TEXT, FILE, { env: {}, catalog }, parse({ ...parseForCache(TEXT)!, vm: { memory: 1024 } }));
+  assert.equal(await checkProfileText(TEXT, FILE, { env: {}, catalog }, { data: parse() }), checkProfile(TEXT, FILE, { env: {}, catalog }));
+  const fromParse = await checkProfileText(TEXT, FILE, { env: {}, catalog }, { data: parse({ ...parseForCache(TEXT)!, vm: { memory: 1024 } }) });
   assert.is(fromParse.profile?.vm.memory, 1024, 'the parse was taken');
   // No parse, a parse with a problem, a parse the check throws on: the YAML's result, problems placed.
   const broken = TEXT.replace('bridge, ', '');
   const throwing = Object.defineProperty({}, 'stages', { enumerable: true, get: () => { throw new Error('not a parse this build makes'); } });
-  for (const known of [undefined, parse({ version: 1, vm: { memory: 'lots' } }), throwing]) {
-    assert.equal(await checkProfileText(broken, FILE, { env: {}, catalog }, known), checkProfile(broken, FILE, { env: {}, catalog }));
+  for (const data of [undefined, parse({ version: 1, vm: { memory: 'lots' } }), throwing]) {
+    assert.equal(await checkProfileText(broken, FILE, { env: {}, catalog }, data && { data }), checkProfile(broken, FILE, { env: {}, catalog }));
   }
 });
 
-test('neither the check of a parse nor the commands that start from one load the YAML library on their own', async () => {
+test('the checked form: the same profile as the YAML without env overrides; with any override set, the parse goes through the schema', async () => {
+  const checked = schemaChecked(parse())!;
+  assert.ok(checked, 'the schema takes it');
+  assert.equal(profileFromChecked(structuredClone(checked), FILE, { env: {}, catalog }), checkProfile(TEXT, FILE, { env: {}, catalog }).profile);
+  assert.is(profileFromChecked(structuredClone(checked), FILE, { env: { NO_DHCP: 'true' }, catalog }), undefined, 'an override: not for this form');
+  assert.is(profileFromChecked(structuredClone(checked), FILE, { env: { STARTVM_LOG_FORMAT: 'json', STARTVM_RUN_DIR: '/run/x' }, catalog }) !== undefined, true, 'variables that are not profile values do not count');
+  // Which of the two a start took shows where they disagree (never so in a cache lint --cache wrote).
+  const known = { data: parse(), checked: { ...structuredClone(checked), vm: { ...(checked.vm as object), memory: 2048 } } };
+  assert.is((await checkProfileText(TEXT, FILE, { env: {}, catalog }, structuredClone(known))).profile?.vm.memory, 2048, 'no override: the checked form');
+  const overridden = await checkProfileText(TEXT, FILE, { env: { NO_DHCP: 'true' }, catalog }, structuredClone(known));
+  assert.is(overridden.profile?.vm.memory, 256, 'an override: the parse, through the schema');
+  assert.is(overridden.profile?.stages.find((s) => s.stage === 'dhcp')?.enabled, false);
+  // The profile's own rules still run on the checked form: an initrd without a kernel is a problem.
+  const initrdAlone = { ...structuredClone(checked), vm: { ...(checked.vm as object), initrd: '/var/lib/startvm/initrd.gz' } };
+  assert.is(profileFromChecked(initrdAlone, FILE, { env: {}, catalog }), undefined);
+});
+
+test('neither the check of a parse nor the commands that start from one load the YAML library on their own, nor the checked form the validator', async () => {
   for (const entry of ['src/profile/check-data.ts', 'src/profile/check-text.ts', 'src/cli/run.ts', 'src/cli/plan.ts']) {
     const imports = await staticImports(entry);
     assert.ok(imports.some((file) => file.endsWith('src/profile/env.ts')), `${entry}: the walk follows the imports`);
     assert.equal(imports.filter((file) => file.includes('node_modules/yaml/')), [], entry);
   }
+  for (const entry of ['src/profile/check-text.ts', 'src/cli/run.ts']) {
+    assert.equal((await staticImports(entry)).filter((file) => file.includes('profile-validator') || file.includes('node_modules/ajv/')), [], entry);
+  }
   assert.ok((await staticImports('src/profile/check.ts')).some((file) => file.includes('node_modules/yaml/')), 'the walk would see it');
+  assert.ok((await staticImports('src/profile/check-data.ts')).some((file) => file.includes('profile-validator')), 'and the validator');
 });
 
 test('parseForCache keeps what JSON gives back unchanged, and nothing else', () => {

@@ -3,16 +3,27 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PARSES_LIMIT, parsesToKeep } from '../../../src/warmup/code-cache.ts';
+import { schemaChecked } from '../../../src/profile/check-data.ts';
 
 const profile = (n: number, padding = 0) => ({ file: `p${n}.yaml`, text: `# ${'x'.repeat(padding)}\nversion: 1\nvm: { memory: ${256 + n} }\n` });
 
 test('each distinct text once, with its data', () => {
   const { parsed, notes } = parsesToKeep([profile(1), profile(2), { ...profile(1), file: 'copy-of-p1.yaml' }]);
-  assert.equal(parsed, [
+  assert.equal(parsed.map(({ text, data }) => ({ text, data })), [
     { text: profile(1).text, data: { version: 1, vm: { memory: 257 } } },
     { text: profile(2).text, data: { version: 1, vm: { memory: 258 } } },
   ]);
   assert.equal(notes, []);
+  // With each, the checked form: the schema's defaults in, the stage entries expanded.
+  assert.equal(parsed.map((p) => p.checked), parsed.map((p) => schemaChecked(p.data)));
+  assert.is((parsed[0]!.checked!.vm as { cpus: number }).cpus, 1);
+  const stages = parsed[0]!.checked!.stages as { stage: unknown; options: unknown }[];
+  assert.ok(stages.length > 0 && stages.every((s) => typeof s.stage === 'string' && typeof s.options === 'object'), 'every stage entry an object with its options');
+});
+
+test('a profile the schema refuses keeps its parse without a checked form', () => {
+  const { parsed } = parsesToKeep([{ file: 'bad.yaml', text: 'version: 1\nvm: { memory: lots }\n' }]);
+  assert.equal(parsed, [{ text: 'version: 1\nvm: { memory: lots }\n', data: { version: 1, vm: { memory: 'lots' } } }]);
 });
 
 test('a parse JSON would change is left out, with one note per text', () => {
