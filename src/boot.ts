@@ -19,7 +19,7 @@ interface Loader {
   /** Set by the training run once it has run the start path: only then does bin/startvm write a cache. */
   trained: boolean;
   /**
-   * JSON of the profiles' YAML parses ([{text, data}]): read from a cache that belongs to this
+   * JSON of the profiles' YAML parses ([{text, data, checked?}]): read from a cache that belongs to this
    * bundle, and set by the training run for the cache it writes. '[]' when there are none.
    */
   parsedProfiles: string;

@@ -6,7 +6,7 @@ import type { Profile } from '../profile/types.ts';
 import type { Problem } from '../report/problem.ts';
 import { checkProfile, parseForCache } from '../profile/check.ts';
 import { profileFromParse, schemaChecked, type CheckOptions } from '../profile/check-data.ts';
-import { profileFromChecked } from '../profile/checked.ts';
+import { profileFromChecked, takesChecked } from '../profile/checked.ts';
 import { findProfile, ProfileNotFoundError, type FoundProfile } from '../profile/find.ts';
 import { findExecutable, openReadWrite, type DeviceCheck } from '../qemu/probes.ts';
 import { builtinRegistry } from '../stages/index.ts';
@@ -98,7 +98,7 @@ function cachedParseOf(text: string, file: string, options: CheckOptions): Cache
   let taken: boolean;
   try {
     // As checkProfileText decides (src/profile/check-text.ts).
-    taken = ((cached.checked && profileFromChecked(cached.checked, file, options)) || profileFromParse(cached.data, file, options)) !== undefined;
+    taken = (takesChecked(cached, options.env) ? profileFromChecked(cached.checked, file, options.catalog) : profileFromParse(cached.data, file, options)) !== undefined;
   } catch {
     taken = false;
   }

@@ -37,26 +37,32 @@ export function trainCodeCache(files: readonly string[], env: NodeJS.ProcessEnv)
 export const PARSES_LIMIT = 64 * 1024;
 
 /**
- * The parses the cache keeps, each with its checked form (src/profile/checked.ts): one per distinct
- * text, those JSON carries unchanged, up to PARSES_LIMIT; a note for each left out.
+ * The parses the cache keeps, each with its checked form (src/profile/checked.ts) when there is
+ * room: one per distinct text, those JSON carries unchanged, up to PARSES_LIMIT; a note for each
+ * left out or kept without its checked form.
  */
 export function parsesToKeep(profiles: readonly { file: string; text: string }[]): { parsed: ParsedProfile[]; notes: string[] } {
   const parsed: ParsedProfile[] = [];
   const notes: string[] = [];
   const seen = new Set<string>();
   let size = 2; // []
+  const sizeOf = (entry: ParsedProfile): number => Buffer.byteLength(JSON.stringify(entry)) + 1;
   for (const { file, text } of profiles) {
     if (seen.has(text)) continue;
     seen.add(text);
     const data = parseForCache(text);
-    const checked = data && schemaChecked(data);
-    const entry: ParsedProfile | undefined = data && { text, data, ...(checked ? { checked } : {}) };
-    const entrySize = entry ? Buffer.byteLength(JSON.stringify(entry)) + 1 : 0;
-    if (!entry) notes.push(`${file}: its YAML has aliases or values JSON cannot keep (.inf, .nan, -0, binary), so its starts parse the YAML`);
-    else if (size + entrySize > PARSES_LIMIT) notes.push(`${file}: its parse does not fit in the ${PARSES_LIMIT / 1024} KiB the cache keeps for parses, so its starts parse the YAML`);
+    if (!data) {
+      notes.push(`${file}: its YAML has aliases or values JSON cannot keep (.inf, .nan, -0, binary), so its starts parse the YAML`);
+      continue;
+    }
+    const checked = schemaChecked(data);
+    const full: ParsedProfile = { text, data, ...(checked ? { checked } : {}) };
+    const entry = size + sizeOf(full) <= PARSES_LIMIT ? full : size + sizeOf({ text, data }) <= PARSES_LIMIT ? { text, data } : undefined;
+    if (!entry) notes.push(`${file}: its parse does not fit in the ${PARSES_LIMIT / 1024} KiB the cache keeps for parses, so its starts parse the YAML`);
     else {
+      if (entry !== full) notes.push(`${file}: its checked form does not fit in the ${PARSES_LIMIT / 1024} KiB the cache keeps for parses, so its starts check its parse against the schema`);
       parsed.push(entry);
-      size += entrySize;
+      size += sizeOf(entry);
     }
   }
   return { parsed, notes };

@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { checkProfile, parseForCache } from '../../../src/profile/check.ts';
 import { profileFromParse, schemaChecked } from '../../../src/profile/check-data.ts';
-import { profileFromChecked } from '../../../src/profile/checked.ts';
+import { profileFromChecked, takesChecked } from '../../../src/profile/checked.ts';
 import { checkProfileText } from '../../../src/profile/check-text.ts';
 import { builtinRegistry } from '../../../src/stages/index.ts';
 import { staticImports } from '../../helpers/imports.ts';
@@ -67,18 +67,24 @@ test("checkProfileText, a start's check: the parse when it checks clean, else th
 test('the checked form: the same profile as the YAML without env overrides; with any override set, the parse goes through the schema', async () => {
   const checked = schemaChecked(parse())!;
   assert.ok(checked, 'the schema takes it');
-  assert.equal(profileFromChecked(structuredClone(checked), FILE, { env: {}, catalog }), checkProfile(TEXT, FILE, { env: {}, catalog }).profile);
-  assert.is(profileFromChecked(structuredClone(checked), FILE, { env: { NO_DHCP: 'true' }, catalog }), undefined, 'an override: not for this form');
-  assert.is(profileFromChecked(structuredClone(checked), FILE, { env: { STARTVM_LOG_FORMAT: 'json', STARTVM_RUN_DIR: '/run/x' }, catalog }) !== undefined, true, 'variables that are not profile values do not count');
+  assert.equal(profileFromChecked(structuredClone(checked), FILE, catalog), checkProfile(TEXT, FILE, { env: {}, catalog }).profile);
+  assert.is(takesChecked({ data: parse(), checked }, {}), true);
+  assert.is(takesChecked({ data: parse(), checked }, { NO_DHCP: 'true' }), false, 'an override: not for this form');
+  assert.is(takesChecked({ data: parse(), checked }, { STARTVM_MEMORY: '' }), false, 'set, even empty');
+  assert.is(takesChecked({ data: parse(), checked }, { STARTVM_LOG_FORMAT: 'json', STARTVM_RUN_DIR: '/run/x', PATH: '/bin' }), true, 'variables that are not profile values do not count');
+  assert.is(takesChecked({ data: parse() }, {}), false, 'no checked form kept');
   // Which of the two a start took shows where they disagree (never so in a cache lint --cache wrote).
   const known = { data: parse(), checked: { ...structuredClone(checked), vm: { ...(checked.vm as object), memory: 2048 } } };
   assert.is((await checkProfileText(TEXT, FILE, { env: {}, catalog }, structuredClone(known))).profile?.vm.memory, 2048, 'no override: the checked form');
   const overridden = await checkProfileText(TEXT, FILE, { env: { NO_DHCP: 'true' }, catalog }, structuredClone(known));
   assert.is(overridden.profile?.vm.memory, 256, 'an override: the parse, through the schema');
   assert.is(overridden.profile?.stages.find((s) => s.stage === 'dhcp')?.enabled, false);
-  // The profile's own rules still run on the checked form: an initrd without a kernel is a problem.
+  // The profile's own rules still run on the checked form: an initrd without a kernel is a problem,
+  // and then the start goes to the YAML (for the problem's line), not to the parse.
   const initrdAlone = { ...structuredClone(checked), vm: { ...(checked.vm as object), initrd: '/var/lib/startvm/initrd.gz' } };
-  assert.is(profileFromChecked(initrdAlone, FILE, { env: {}, catalog }), undefined);
+  assert.is(profileFromChecked(structuredClone(initrdAlone), FILE, catalog), undefined);
+  const withProblem = await checkProfileText(TEXT, FILE, { env: {}, catalog }, { data: parse({ ...parseForCache(TEXT)!, vm: { memory: 1024 } }), checked: initrdAlone });
+  assert.equal(withProblem, checkProfile(TEXT, FILE, { env: {}, catalog }), 'the YAML decides, not the parse (which says 1024)');
 });
 
 test('neither the check of a parse nor the commands that start from one load the YAML library on their own, nor the checked form the validator', async () => {

@@ -37,6 +37,15 @@ test('a parse JSON would change is left out, with one note per text', () => {
   ]);
 });
 
+test('a parse whose checked form does not fit is kept without it, with a note', () => {
+  // The checked form holds every default (some 700 bytes here): a text just under the limit fits
+  // with its parse, not with that form too.
+  const big = { file: 'big.yaml', text: `# ${'x'.repeat(PARSES_LIMIT - 450)}\nversion: 1\nvm: { memory: 256 }\n` };
+  const { parsed, notes } = parsesToKeep([big]);
+  assert.equal(parsed.map((p) => Object.keys(p)), [['text', 'data']]);
+  assert.equal(notes, [`big.yaml: its checked form does not fit in the ${PARSES_LIMIT / 1024} KiB the cache keeps for parses, so its starts check its parse against the schema`]);
+});
+
 test('the parses stop at the limit; the profiles after it get a note', () => {
   const big = Math.floor(PARSES_LIMIT / 3);
   const { parsed, notes } = parsesToKeep([profile(1, big), profile(2, big), profile(3, big), profile(4, 10)]);
