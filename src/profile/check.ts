@@ -1,5 +1,5 @@
 // Profile text in, validated profile or problems out. The one code path shared by run, plan and lint
-// (a start whose profile's parse the trained cache knows takes check-data.ts's shortcut first).
+// (a start whose profile the trained cache knows tries check-text.ts's shortcut first).
 import { isDeepStrictEqual } from 'node:util';
 import { LineCounter, parseDocument, visit } from 'yaml';
 import type { Problem } from '../report/problem.ts';

@@ -1,7 +1,7 @@
 // The trained code cache (see bin/startvm): `startvm lint --cache` starts a child process of itself
 // with TRAINING_ENV set; the child checks the same profiles (the YAML and schema code), keeps their
-// YAML parses, runs each one's start on a simulated network, and the loader writes V8's code cache
-// and the parses when the child exits.
+// YAML parses and checked forms, runs each one's start on a simulated network, and the loader
+// writes V8's code cache and the parses when the child exits.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { StageCatalog } from '../profile/semantic.ts';

@@ -17,14 +17,22 @@ test.after.each(() => cleanupAll());
 const filesIn = (dir: string): { path: string; size: number }[] =>
   readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesIn(`${dir}/${e.name}`) : [{ path: `${dir}/${e.name}`, size: statSync(`${dir}/${e.name}`).size }]));
 
-test("without a code cache, a start that hands over still writes Node's compile cache for the next start", async () => {
+/**
+ * A fresh container, and a temp dir with a kernel file for a profile whose only stage is the
+ * hand-over (nothing in the namespace changes; /bin/true stands in for QEMU and exits at once).
+ */
+async function handOverOnly(vm = ''): Promise<{ ctr: Awaited<ReturnType<typeof createContainer>>; dir: string; profile: string }> {
   const host = await createHost();
   const ctr = await createContainer(host, { address: '172.17.0.2' });
   const dir = mkdtempSync('/tmp/startvm-handover-test-');
+  writeFileSync(`${dir}/vmlinuz`, 'not a kernel: /bin/true stands in for QEMU');
+  const profile = `version: 1\nvm: { qemu: /bin/true, kernel: ${dir}/vmlinuz, accel: tcg, display: none${vm} }\nstages: [exec-kvm]\n`;
+  return { ctr, dir, profile };
+}
+
+test("without a code cache, a start that hands over still writes Node's compile cache for the next start", async () => {
+  const { ctr, dir, profile } = await handOverOnly();
   try {
-    writeFileSync(`${dir}/vmlinuz`, 'not a kernel: /bin/true stands in for QEMU');
-    // Only the hand-over stage: nothing in the namespace changes, and /bin/true exits at once.
-    const profile = `version: 1\nvm: { qemu: /bin/true, kernel: ${dir}/vmlinuz, accel: tcg, display: none }\nstages: [exec-kvm]\n`;
     const run = await runStartvm(ctr, profile, { STARTVM_CODE_CACHE: `${dir}/no-code-cache`, NODE_COMPILE_CACHE: `${dir}/compile-cache` });
     assert.is(run.exitCode, 0, run.stderr);
     assert.match(run.stderr, /handing over to \/bin\/true/);
@@ -38,12 +46,8 @@ test("without a code cache, a start that hands over still writes Node's compile 
 });
 
 test("a start of a profile the cache was trained on hands over with the cache's parse of it", async () => {
-  const host = await createHost();
-  const ctr = await createContainer(host, { address: '172.17.0.2' });
-  const dir = mkdtempSync('/tmp/startvm-handover-test-');
+  const { ctr, dir, profile } = await handOverOnly(', memory: 256');
   try {
-    writeFileSync(`${dir}/vmlinuz`, 'not a kernel: /bin/true stands in for QEMU');
-    const profile = `version: 1\nvm: { qemu: /bin/true, kernel: ${dir}/vmlinuz, accel: tcg, display: none, memory: 256 }\nstages: [exec-kvm]\n`;
     // Trained as the image build does, on a file with this text (the cache keys parses by text).
     writeFileSync(`${dir}/trained.yaml`, profile);
     const cache = `${dir}/code-cache`;
